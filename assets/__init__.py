@@ -1,0 +1,1 @@
+"""Source, warehouse and analytics assets of the LLM inference price observatory."""

@@ -1,0 +1,65 @@
+"""Turn parsed listings into rows of the `observations` table and rejections into `quarantine` rows.
+
+All sources share this step, so the blend, the free flag and the model id are computed one way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+
+import pandas as pd
+
+from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA, blended_usd_per_mtok
+from assets.sources.base import ParsedPayload
+
+
+def canonical_model_id(provider_model_id: str, hint: str | None) -> str:
+    """A normalized model id: the source's repo hint if it gave one, else its own id, lower-cased."""
+    chosen = hint or provider_model_id
+    return chosen.strip().lower().split(":", 1)[0]
+
+
+def observations_frame(parsed: Iterable[ParsedPayload]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(observations, parse rejections) for one source and day, typed as the lake schema says."""
+    rows, rejected = [], []
+    for item in parsed:
+        sha, observed_at = item.payload.sha256, item.payload.fetched_at
+        for listing in item.listings:
+            row = asdict(listing)
+            hint = row.pop("model_hint")
+            row["model"] = canonical_model_id(listing.provider_model_id, hint)
+            if row["is_free"] is None:
+                row["is_free"] = listing.input_usd_per_mtok == 0 and listing.output_usd_per_mtok == 0
+            row["observed_at"] = observed_at
+            row["raw_sha256"] = sha
+            rows.append(row)
+        for rejection in item.rejections:
+            rejected.append(
+                {
+                    "observed_at": observed_at,
+                    "provider": rejection.provider,
+                    "provider_model_id": rejection.provider_model_id,
+                    "reason": rejection.reason,
+                    "failed_check": rejection.failed_check,
+                    "record": json.dumps(rejection.record, default=str, sort_keys=True),
+                    "raw_sha256": sha,
+                }
+            )
+    observations = pd.DataFrame(rows, columns=[c for c in OBSERVATION_SCHEMA.names if c != "blended_usd_per_mtok"])
+    observations["blended_usd_per_mtok"] = blended_usd_per_mtok(
+        observations["input_usd_per_mtok"], observations["output_usd_per_mtok"]
+    )
+    return _typed(observations, OBSERVATION_SCHEMA), _typed(pd.DataFrame(rejected), QUARANTINE_SCHEMA)
+
+
+def _typed(frame: pd.DataFrame, schema) -> pd.DataFrame:
+    """Give an (possibly empty) frame exactly the schema's columns and pandas dtypes."""
+    import pyarrow as pa
+
+    for name in schema.names:
+        if name not in frame.columns:
+            frame[name] = None
+    table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)

@@ -1,0 +1,15 @@
+"""Partitions of the pipeline: one per UTC day, and helpers to walk a run's days."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+#: From before the first day of the shared OpenRouter history; `end_offset=1` includes today.
+DAILY_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2024-09-01", end_offset=1)
+
+
+def partition_days(context: dg.AssetExecutionContext) -> list[date]:
+    """Every day a run covers: one for a daily run, the whole range for a single-run backfill."""
+    return [date.fromisoformat(key) for key in context.partition_keys]

@@ -1,0 +1,228 @@
+"""Dagster asset checks on a partition of price observations, evaluated with GX.
+
+The observations asset declares `observation_check_specs(...)` as its `check_specs` and, after
+writing a partition, yields `evaluate_observation_checks(...)`. The two blocking checks stop
+downstream assets on a broken partition; the ratio check only warns a human.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+import pandas as pd
+
+from expectations.gx_bridge import ExpectationOutcome, validate
+from expectations.suites import (
+    PRICE_COLUMNS,
+    RATIO_COLUMN,
+    RATIO_MAX,
+    RATIO_MIN,
+    RATIO_MOSTLY,
+    ROW_COUNT_TOLERANCE,
+    SNAPSHOT_DATE,
+    key_columns,
+    ratio_expectations,
+    row_count_bounds,
+    row_count_expectations,
+    schema_and_key_expectations,
+    with_output_input_ratio,
+)
+
+SCHEMA_AND_KEYS = "schema_and_keys"
+ROW_COUNT_VS_PREVIOUS = "row_count_vs_previous"
+OUTPUT_INPUT_RATIO = "output_input_ratio"
+
+#: Failing rows shown in a check's metadata, enough to start debugging.
+MAX_EXAMPLES = 5
+
+AssetKeyLike = dg.AssetKey | str | Sequence[str]
+
+
+def observation_check_specs(asset_key: AssetKeyLike) -> list[dg.AssetCheckSpec]:
+    """The checks the observations asset declares, with the text users read in the UI."""
+    pct = f"{ROW_COUNT_TOLERANCE:.0%}"
+    return [
+        dg.AssetCheckSpec(
+            SCHEMA_AND_KEYS,
+            asset=asset_key,
+            blocking=True,
+            description="Every contract column is present with its type (prices float64, "
+            "flags bool, keys str), and each listing (provider, provider_model_id, variant) "
+            "appears once per day with no part of its key missing.",
+        ),
+        dg.AssetCheckSpec(
+            ROW_COUNT_VS_PREVIOUS,
+            asset=asset_key,
+            blocking=True,
+            description=f"The number of listings is within {pct} of the previous partition's "
+            "(a collapse usually means a broken scrape, a jump a changed page). Passes when "
+            "there is no previous partition.",
+        ),
+        dg.AssetCheckSpec(
+            OUTPUT_INPUT_RATIO,
+            asset=asset_key,
+            blocking=False,
+            description=f"At least {RATIO_MOSTLY:.0%} of priced listings (input price > 0) have "
+            f"an output/input price ratio between {RATIO_MIN:g} and {RATIO_MAX:g}; outside it, "
+            "prices may be swapped or in the wrong unit. Warning only.",
+        ),
+    ]
+
+
+def evaluate_observation_checks(
+    asset_key: AssetKeyLike, df: pd.DataFrame, previous_row_count: int | None
+) -> list[dg.AssetCheckResult]:
+    """Run the table-level and warning suites on one partition's rows (as written) in one GX call.
+
+    For a ranged run, call it once per day: the row count is compared per partition.
+    """
+    keys = key_columns(df)
+    schema = schema_and_key_expectations(keys)
+    count, ratio = row_count_expectations(), ratio_expectations()
+    has_prices = all(c in df.columns for c in PRICE_COLUMNS[:2])
+    frame = with_output_input_ratio(df) if has_prices else df.assign(**{RATIO_COLUMN: float("nan")})
+    bounds = row_count_bounds(previous_row_count)
+    name = "observation_table_ranged" if SNAPSHOT_DATE in keys else "observation_table"
+    outcome = validate(frame, name, [*schema, *count, *ratio], parameters=bounds).results
+    schema_out, count_out, ratio_out = (
+        outcome[: len(schema)],
+        outcome[len(schema) : len(schema) + 1],
+        outcome[len(schema) + 1 :],
+    )
+    asset_key = dg.AssetKey.from_coercible(asset_key)
+    return [
+        _schema_result(asset_key, frame, schema_out, keys),
+        _row_count_result(asset_key, len(df), previous_row_count, bounds, count_out[0]),
+        _ratio_result(asset_key, frame, ratio_out[0], has_prices),
+    ]
+
+
+def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.AssetCheckResult:
+    problems, failed, examples = [], [], []
+    for r in results:
+        if r.success:
+            continue
+        failed.append(_name(r))
+        column = r.column
+        targets = [column] if column else r.kwargs.get("column_list", [])
+        if r.expectation_type == "expect_table_columns_to_match_set":
+            missing = r.details.get("details", {}).get("mismatched", {}).get("missing", [])
+            problems.append(f"missing columns: {', '.join(missing)}")
+        elif r.exception and any(c not in df.columns for c in targets):
+            continue  # already reported as a missing column
+        elif r.exception:
+            problems.append(f"{_name(r)} could not run: {r.exception}")
+        elif r.expectation_type == "expect_column_values_to_be_of_type":
+            problems.append(f"{column} has type {r.observed_value}, expected {r.kwargs['type_']}")
+        elif r.expectation_type == "expect_column_values_to_not_be_null":
+            problems.append(f"{r.unexpected_count} rows have no {column}")
+            examples += r.unexpected_rows
+        else:
+            problems.append(f"{r.unexpected_count} rows share a listing key ({', '.join(keys)})")
+            examples += r.unexpected_rows
+    passed = not failed
+    metadata = {"row_count": len(df), "failed_expectations": dg.MetadataValue.json(failed)}
+    if examples:
+        metadata["failing_examples"] = _examples_md(df, examples, keys)
+    description = (
+        f"All contract columns present with their types; listing key filled and unique ({len(df)} rows)."
+        if passed
+        else "Schema or key problems: " + "; ".join(problems) + "."
+    )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=SCHEMA_AND_KEYS,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata=metadata,
+    )
+
+
+def _row_count_result(key, rows, previous, bounds, r: ExpectationOutcome) -> dg.AssetCheckResult:
+    low, high = bounds["min_row_count"], bounds["max_row_count"]
+    allowed = "any" if high is None else f"{low} to {high}"
+    metadata = {
+        "row_count": rows,
+        "allowed_row_count": allowed,
+        "failed_expectations": dg.MetadataValue.json([] if r.success else [_name(r)]),
+    }
+    if previous is not None:
+        metadata["previous_row_count"] = previous
+    if high is not None:
+        metadata |= {"min_row_count": low, "max_row_count": high}
+    if high is None:
+        description = f"{rows} rows; no previous partition (or only an empty one) to compare with."
+    elif r.success:
+        description = f"{rows} rows, within {allowed} (previous partition: {previous})."
+    else:
+        description = (
+            f"{rows} rows, outside the allowed {allowed} "
+            f"(previous partition: {previous}, tolerance {ROW_COUNT_TOLERANCE:.0%})."
+        )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=ROW_COUNT_VS_PREVIOUS,
+        passed=r.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata=metadata,
+    )
+
+
+def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetCheckResult:
+    priced = int(df[RATIO_COLUMN].notna().sum())
+    outside = r.unexpected_count or 0
+    share = outside / priced if priced else 0.0
+    band = f"[{RATIO_MIN:g}, {RATIO_MAX:g}]"
+    metadata = {
+        "priced_rows": priced,
+        "rows_outside_band": outside,
+        "share_outside_band": dg.MetadataValue.float(round(share, 4)),
+        "allowed_share_outside": dg.MetadataValue.float(round(1 - RATIO_MOSTLY, 4)),
+        "failed_expectations": dg.MetadataValue.json([] if r.success else [_name(r)]),
+    }
+    if outside:
+        metadata["failing_examples"] = _examples_md(df, r.unexpected_rows, [RATIO_COLUMN, *PRICE_COLUMNS[:2]])
+    passed = r.success and has_prices
+    if not has_prices:
+        description = "Cannot compute the output/input ratio: price columns are missing."
+    elif r.exception:
+        description = f"Ratio check could not run: {r.exception}"
+    else:
+        description = (
+            f"{outside} of {priced} priced listings ({share:.1%}) have an output/input "
+            f"ratio outside {band}; at most {1 - RATIO_MOSTLY:.0%} allowed."
+        )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=OUTPUT_INPUT_RATIO,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata=metadata,
+    )
+
+
+def _name(r: ExpectationOutcome) -> str:
+    target = r.kwargs.get("column") or ",".join(r.kwargs.get("column_list") or [])
+    return f"{r.expectation_type}({target})" if target else r.expectation_type
+
+
+def _examples_md(df: pd.DataFrame, rows: list[int], columns: list[str]) -> dg.MetadataValue:
+    """A few failing rows as a markdown table: listing key first, then the columns at stake."""
+    shown = list(dict.fromkeys(c for c in [*key_columns(df), *columns] if c in df.columns))
+    sample = sorted(set(rows))[:MAX_EXAMPLES]
+    lines = ["| row | " + " | ".join(shown) + " |", "|---" * (len(shown) + 1) + "|"]
+    for i in sample:
+        cells = [_cell(df[c].iat[i]) for c in shown]
+        lines.append(f"| {i} | " + " | ".join(cells) + " |")
+    if len(set(rows)) > len(sample):
+        lines.append(f"\n{len(set(rows)) - len(sample)} more rows not shown.")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _cell(value) -> str:
+    text = f"{value:.6g}" if isinstance(value, float) else str(value)
+    return text.replace("|", "\\|")

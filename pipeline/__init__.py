@@ -1,0 +1,1 @@
+"""Dagster wiring of the LLM inference price observatory: definitions, resources, lake, CLI."""

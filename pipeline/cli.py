@@ -1,0 +1,119 @@
+"""`llmprices`: run the pipeline from a shell, through real Dagster runs the UI can show."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="llmprices", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="fetch and process one day of the chosen sources (a real Dagster run)")
+    run.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date(), help="YYYY-MM-DD (default today, UTC)")
+    run.add_argument("--source", action="append", dest="sources", metavar="NAME", help="repeatable; default every live source")
+    run.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
+
+    demo = commands.add_parser("demo", help="run the whole pipeline offline on the sample captures the project ships")
+    demo.add_argument("--lake", default="demo-lake", help="lake root URI for the demo (default ./demo-lake)")
+
+    imp = commands.add_parser("import-csv", help="land a CSV of prices (snapshot_date,provider,model,input_usd_per_mtok,output_usd_per_mtok)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
+
+    args = parser.parse_args(argv)
+    handler = {"run": _run, "demo": _demo, "import-csv": _import_csv}[args.command]
+    return handler(args)
+
+
+def _run(args) -> int:
+    from assets.sources import ALL_SOURCES
+    from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
+
+    sources = args.sources or [spec.name for spec in ALL_SOURCES if spec.live]
+    result = run_ingest(IngestRequest(sources, args.date, args.date, lake_uri=args.lake), instance_for_cli())
+    return _print_run(result)
+
+
+def _import_csv(args) -> int:
+    from assets.sources.csv_import import split_csv_by_day
+    from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
+
+    by_day = split_csv_by_day(args.file.read_bytes())
+    if not by_day:
+        print(f"{args.file}: no rows", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as folder:
+        for day, body in by_day.items():
+            (Path(folder) / f"{day.isoformat()}.csv").write_bytes(body)
+        days = sorted(by_day)
+        print(f"importing {len(days)} day(s), {days[0]} .. {days[-1]}, from {args.file}")
+        status = 0
+        for first, last in _contiguous_ranges(days):  # a run covers a range; gaps have no rows to land
+            request = IngestRequest(["csv"], first, last, lake_uri=args.lake, archive_dirs={"csv": folder})
+            status = max(status, _print_run(run_ingest(request, instance_for_cli())))
+        return status
+
+
+def _demo(args) -> int:
+    from pipeline import report
+    from pipeline.lake import Lake
+    from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
+
+    archives = {folder.name: str(folder) for folder in sorted(DEMO_DATA.iterdir()) if folder.is_dir()}
+    days = sorted({p.name.split(".")[0] for folder in DEMO_DATA.iterdir() if folder.is_dir() for p in folder.iterdir()})
+    first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    print(f"Demo: {len(archives)} sources x {len(days)} days ({first} .. {last}) from {DEMO_DATA}, into {args.lake}/")
+    result = run_ingest(IngestRequest(list(archives), first, last, lake_uri=args.lake, archive_dirs=archives), instance_for_cli())
+    status = _print_run(result)
+    lake = Lake(args.lake)
+    _section("Rows per source and day", report.rows_per_source(lake))
+    _section("Why rows were quarantined", report.quarantine_reasons(lake))
+    _section(f"Price spreads on {last} (USD per million tokens, 3:1 blend)", report.price_spreads(lake, last.isoformat()))
+    print(
+        "\nQuery the lake:   duckdb -c \"select * from read_parquet('"
+        + lake.uri("observations")
+        + "', hive_partitioning=true) limit 5\""
+    )
+    print(f"Open the UI:      PRICE_LAKE_URI={args.lake} dagster dev   (runs are kept in ./.dagster_home)")
+    return status
+
+
+def _print_run(result) -> int:
+    print(f"\nDagster run {result.run_id[:8]}: {'succeeded' if result.success else 'FAILED'}")
+    evaluations = result.get_asset_check_evaluations()
+    if evaluations:
+        print(f"{'asset':<34} {'check':<24} result")
+        for ev in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name)):
+            verdict = "passed" if ev.passed else f"FAILED ({ev.severity.value})"
+            print(f"{ev.asset_key.to_user_string():<34} {ev.check_name:<24} {verdict}")
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            print(f"step {event.step_key} failed: {error.message.strip().splitlines()[0] if error else ''}")
+    return 0 if result.success else 1
+
+
+def _section(title: str, frame) -> None:
+    print(f"\n{title}:")
+    print(frame.to_string(index=False) if len(frame) else "  (none)")
+
+
+def _contiguous_ranges(days: list[date]) -> list[tuple[date, date]]:
+    ranges: list[tuple[date, date]] = []
+    for day in days:
+        if ranges and (day - ranges[-1][1]).days == 1:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""The parquet lake: hive-partitioned tables and the raw payload archive under one root URI.
+
+Every partition of a table is one parquet file with a fixed name, so re-materializing a partition is a
+single atomic overwrite (a rename on a local disk, a PUT on an object store): readers see the old
+partition or the new one, never a mix, and other partitions are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from assets.sources.base import RawPayload
+
+RAW = "raw"
+OBSERVATIONS = "observations"
+QUARANTINE = "quarantine"
+
+PART_FILE = "part-0.parquet"
+MANIFEST = "manifest.json"
+
+Partition = Sequence[tuple[str, str]]
+
+
+def _filesystem(root_uri: str) -> tuple[pafs.FileSystem, str]:
+    """Resolve a root URI (a path, file://, s3://, gs://, or any fsspec protocol) to a filesystem."""
+    scheme = urlparse(root_uri).scheme
+    if scheme in ("", "file") or (len(scheme) == 1 and os.name == "nt"):
+        path = os.path.abspath(root_uri.removeprefix("file://"))
+        return pafs.LocalFileSystem(), path
+    try:
+        return pafs.FileSystem.from_uri(root_uri)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(root_uri)
+        return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path
+
+
+@dataclass(frozen=True)
+class RawManifest:
+    """What a raw partition holds: the source's status for the day and each payload's provenance."""
+
+    source: str
+    snapshot_date: date
+    payloads: list[dict]
+    status: str = "ok"
+    note: str = ""
+
+    def to_json(self) -> bytes:
+        body = {
+            "source": self.source,
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "status": self.status,
+            "note": self.note,
+            "payloads": self.payloads,
+        }
+        return json.dumps(body, indent=1).encode()
+
+
+class Lake:
+    """Reads and writes the lake's tables under `root_uri`; the only module that knows the layout."""
+
+    def __init__(self, root_uri: str):
+        self.root_uri = root_uri
+        self.fs, self.root = _filesystem(root_uri)
+        self._local = isinstance(self.fs, pafs.LocalFileSystem)
+
+    # -- paths -------------------------------------------------------------------------------
+    def path(self, table: str, partition: Partition = ()) -> str:
+        parts = [f"{key}={value}" for key, value in partition]
+        return "/".join([self.root.rstrip("/"), table, *parts])
+
+    def uri(self, table: str) -> str:
+        """The table's location as users pass it to DuckDB/Spark/Polars (a glob over its files)."""
+        base = self.root_uri.rstrip("/")
+        if urlparse(base).scheme in ("", "file"):
+            base = os.path.abspath(base.removeprefix("file://"))
+        return f"{base}/{table}/**/*.parquet"
+
+    # -- atomic files ---------------------------------------------------------------------------
+    def _write_bytes_atomically(self, path: str, data: bytes) -> None:
+        directory = path.rsplit("/", 1)[0]
+        self.fs.create_dir(directory, recursive=True)
+        if not self._local:  # an object-store PUT is atomic by itself
+            with self.fs.open_output_stream(path) as out:
+                out.write(data)
+            return
+        tmp = f"{directory}/.tmp-{uuid.uuid4().hex}"
+        with self.fs.open_output_stream(tmp) as out:
+            out.write(data)
+        self.fs.move(tmp, path)  # rename(2): atomic on one filesystem
+
+    def _exists(self, path: str) -> bool:
+        return self.fs.get_file_info(path).type != pafs.FileType.NotFound
+
+    def _files_in(self, directory: str) -> list[str]:
+        if not self._exists(directory):
+            return []
+        infos = self.fs.get_file_info(pafs.FileSelector(directory, recursive=True))
+        return [info.path for info in infos if info.type == pafs.FileType.File]
+
+    # -- parquet partitions ---------------------------------------------------------------------
+    def write_partition(self, table: str, partition: Partition, data: pa.Table) -> str:
+        """Replace one partition with `data` (zstd parquet); returns the file's path."""
+        directory = self.path(table, partition)
+        target = f"{directory}/{PART_FILE}"
+        sink = pa.BufferOutputStream()
+        pq.write_table(data, sink, compression="zstd")
+        self._write_bytes_atomically(target, sink.getvalue().to_pybytes())
+        for stale in self._files_in(directory):
+            if stale != target and not stale.rsplit("/", 1)[-1].startswith(".tmp-"):
+                self.fs.delete_file(stale)
+        return target
+
+    def read_partition(self, table: str, partition: Partition) -> pa.Table | None:
+        """One partition's rows (without the hive columns), or None if it was never written."""
+        files = [f for f in self._files_in(self.path(table, partition)) if f.endswith(".parquet")]
+        if not files:
+            return None
+        return pa.concat_tables(pq.read_table(f, filesystem=self.fs) for f in sorted(files))
+
+    def row_count(self, table: str, partition: Partition) -> int | None:
+        """Rows in a partition from parquet footers alone, or None if it was never written."""
+        files = [f for f in self._files_in(self.path(table, partition)) if f.endswith(".parquet")]
+        if not files:
+            return None
+        return sum(pq.ParquetFile(self.fs.open_input_file(f)).metadata.num_rows for f in files)
+
+    def partition_values(self, table: str, partition: Partition = ()) -> list[str]:
+        """Values of the next partition level below `partition` (e.g. every snapshot_date)."""
+        directory = self.path(table, partition)
+        if not self._exists(directory):
+            return []
+        infos = self.fs.get_file_info(pafs.FileSelector(directory, recursive=False))
+        names = [i.base_name for i in infos if i.type == pafs.FileType.Directory and "=" in i.base_name]
+        return sorted(name.split("=", 1)[1] for name in names)
+
+    # -- raw payload archive --------------------------------------------------------------------
+    def write_raw(self, manifest: RawManifest, payloads: Iterable[RawPayload]) -> RawManifest:
+        """Keep payloads exactly as received, then the manifest that points at them (written last)."""
+        partition = raw_partition(manifest.source, manifest.snapshot_date)
+        directory = self.path(RAW, partition)
+        entries = []
+        for payload in payloads:
+            relative = _safe_relative(payload.name)
+            self._write_bytes_atomically(f"{directory}/{relative}", payload.body)
+            entries.append(
+                {
+                    "name": payload.name,
+                    "file": relative,
+                    "url": payload.url,
+                    "http_status": payload.http_status,
+                    "fetched_at": payload.fetched_at.isoformat(),
+                    "sha256": payload.sha256,
+                    "bytes": len(payload.body),
+                }
+            )
+        written = RawManifest(
+            source=manifest.source,
+            snapshot_date=manifest.snapshot_date,
+            payloads=entries,
+            status=manifest.status,
+            note=manifest.note,
+        )
+        manifest_path = f"{directory}/{MANIFEST}"
+        self._write_bytes_atomically(manifest_path, written.to_json())
+        keep = {manifest_path} | {f"{directory}/{e['file']}" for e in entries}
+        for stale in self._files_in(directory):
+            if stale not in keep and not stale.rsplit("/", 1)[-1].startswith(".tmp-"):
+                self.fs.delete_file(stale)
+        return written
+
+    def read_raw_manifest(self, source: str, day: date) -> RawManifest | None:
+        path = f"{self.path(RAW, raw_partition(source, day))}/{MANIFEST}"
+        if not self._exists(path):
+            return None
+        with self.fs.open_input_stream(path) as stream:
+            body = json.loads(stream.read())
+        return RawManifest(
+            source=body["source"],
+            snapshot_date=date.fromisoformat(body["snapshot_date"]),
+            payloads=body["payloads"],
+            status=body["status"],
+            note=body.get("note", ""),
+        )
+
+    def read_raw(self, source: str, day: date) -> tuple[RawManifest, list[RawPayload]] | None:
+        """The day's payloads of a source as they were received, or None if never fetched."""
+        manifest = self.read_raw_manifest(source, day)
+        if manifest is None:
+            return None
+        directory = self.path(RAW, raw_partition(source, day))
+        payloads = []
+        for entry in manifest.payloads:
+            with self.fs.open_input_stream(f"{directory}/{entry['file']}") as stream:
+                body = stream.read()
+            payloads.append(
+                RawPayload(
+                    name=entry["name"],
+                    url=entry["url"],
+                    http_status=entry["http_status"],
+                    fetched_at=datetime.fromisoformat(entry["fetched_at"]),
+                    body=body,
+                )
+            )
+        return manifest, payloads
+
+
+def raw_partition(source: str, day: date) -> Partition:
+    return (("source", source), ("snapshot_date", day.isoformat()))
+
+
+def observation_partition(source: str, day: date) -> Partition:
+    return (("snapshot_date", day.isoformat()), ("source", source))
+
+
+def _safe_relative(name: str) -> str:
+    """A payload name as a path inside its partition; refuses names that would escape it."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts) or parts[0] == MANIFEST:
+        raise ValueError(f"unsafe payload name {name!r}")
+    return "/".join(parts)

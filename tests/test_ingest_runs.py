@@ -1,0 +1,144 @@
+"""Real Dagster runs of the ingest assets: live fetch over HTTP on 127.0.0.1, archives, the lake read back by DuckDB."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.ingest import observations_asset_key
+from assets.sources import ALL_SOURCES
+from expectations.checks import OUTPUT_INPUT_RATIO, ROW_COUNT_VS_PREVIOUS, SCHEMA_AND_KEYS
+from pipeline.lake import Lake
+from pipeline.runner import IngestRequest, run_ingest
+
+TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as test_instance:
+        yield test_instance
+
+
+def openrouter_payload(shared_data: Path, day: str) -> bytes:
+    return gzip.decompress((shared_data / "openrouter-models" / f"{day}.json.gz").read_bytes())
+
+
+def query(lake_dir: Path, table: str, sql: str):
+    scan = f"read_parquet('{lake_dir}/{table}/**/*.parquet', hive_partitioning = true)"
+    return duckdb.sql(sql.replace("{table}", scan)).df()
+
+
+def live_openrouter(http_server, body: bytes, lake_dir: Path, instance, day: date = TODAY):
+    http_server.add("/api/v1/models", body)
+    request = IngestRequest(
+        ["openrouter"], day, day, lake_uri=str(lake_dir),
+        resource_config={"openrouter_source": {"api_base": f"{http_server.base_url}/api/v1"}},
+    )
+    return run_ingest(request, instance)
+
+
+def test_definitions_load_with_two_assets_and_three_checks_per_source():
+    from pipeline.definitions import defs
+
+    repository = defs.get_repository_def()
+    keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
+    for spec in ALL_SOURCES:
+        assert {f"raw/{spec.name}", f"observations/{spec.name}"} <= keys
+        checks = {c.name for c in repository.asset_graph.get_check_keys_for_assets({observations_asset_key(spec.name)})}
+        assert checks == {SCHEMA_AND_KEYS, ROW_COUNT_VS_PREVIOUS, OUTPUT_INPUT_RATIO}
+
+
+def test_live_openrouter_day_lands_exact_prices_and_quarantines_dynamic_ones(shared_data, http_server, tmp_path, instance):
+    body = openrouter_payload(shared_data, "2025-12-31")
+    models = json.loads(body)["data"]
+    result = live_openrouter(http_server, body, tmp_path, instance)
+    assert result.success
+    assert [p for p, _ in http_server.requests] == ["/api/v1/models"]
+    assert "llm-price-observatory" in http_server.requests[0][1]["User-Agent"]
+
+    rows = query(tmp_path, "observations", "select * from {table}")
+    priced = [m for m in models if m["pricing"]["prompt"] != "-1" and m["pricing"]["completion"] != "-1"]
+    assert len(rows) == len(priced) == 351
+    assert set(rows["snapshot_date"].astype(str)) == {TODAY.isoformat()}
+    by_id = rows.set_index("provider_model_id")
+    for model in priced:
+        row = by_id.loc[model["id"]]
+        assert row["input_usd_per_mtok"] == float(Decimal(model["pricing"]["prompt"]) * 10**6)
+        assert row["output_usd_per_mtok"] == float(Decimal(model["pricing"]["completion"]) * 10**6)
+    assert by_id.loc["bytedance-seed/seed-1.6-flash", "input_usd_per_mtok"] == 0.075
+    assert by_id.loc["bytedance-seed/seed-1.6-flash", "blended_usd_per_mtok"] == pytest.approx((3 * 0.075 + 0.3) / 4)
+    free = rows[rows["is_free"]]
+    assert len(free) == 35 and (free["blended_usd_per_mtok"] == 0).all()
+
+    quarantined = query(tmp_path, "quarantine", "select * from {table}")
+    assert sorted(quarantined["provider_model_id"]) == sorted(m["id"] for m in models if m not in priced)
+    assert all("-1 marks a dynamic/variable price" in reason for reason in quarantined["reason"])
+    assert json.loads(quarantined["record"][0])["pricing"]["prompt"] == "-1"
+
+    manifest = Lake(str(tmp_path)).read_raw_manifest("openrouter", TODAY)
+    [entry] = manifest.payloads
+    assert entry["url"] == f"{http_server.base_url}/api/v1/models" and entry["http_status"] == 200
+    assert entry["bytes"] == len(body)
+    assert rows["raw_sha256"].unique().tolist() == [entry["sha256"]]
+    stored = tmp_path / "raw" / "source=openrouter" / f"snapshot_date={TODAY}" / entry["file"]
+    assert stored.read_bytes() == body
+
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks[SCHEMA_AND_KEYS].passed and checks[ROW_COUNT_VS_PREVIOUS].passed
+
+
+def test_rematerializing_a_day_replaces_only_that_partition(shared_data, http_server, tmp_path, instance):
+    yesterday_dir = tmp_path / "captures"
+    yesterday_dir.mkdir()
+    yesterday = TODAY - timedelta(days=1)
+    (yesterday_dir / f"{yesterday}.json").write_bytes(openrouter_payload(shared_data, "2025-12-30"))
+    archived = run_ingest(
+        IngestRequest(["openrouter"], yesterday, yesterday, lake_uri=str(tmp_path / "lake"),
+                      archive_dirs={"openrouter": str(yesterday_dir)}),
+        instance,
+    )
+    assert archived.success
+
+    full = json.loads(openrouter_payload(shared_data, "2025-12-31"))
+    assert live_openrouter(http_server, json.dumps(full).encode(), tmp_path / "lake", instance).success
+    fewer = {"data": full["data"][:300]}  # within +-50%: the check passes, the partition is replaced
+    assert live_openrouter(http_server, json.dumps(fewer).encode(), tmp_path / "lake", instance).success
+
+    counts = query(tmp_path / "lake", "observations", "select snapshot_date, count(*) as n from {table} group by all order by 1")
+    expected_yesterday = sum(1 for m in json.loads(openrouter_payload(shared_data, "2025-12-30"))["data"]
+                             if m["pricing"]["prompt"] != "-1")
+    assert counts["n"].tolist() == [expected_yesterday, sum(1 for m in fewer["data"] if m["pricing"]["prompt"] != "-1")]
+    files = sorted(p.name for p in (tmp_path / "lake" / "observations" / f"snapshot_date={TODAY}").rglob("*") if p.is_file())
+    assert files == ["part-0.parquet"]
+
+
+def test_a_parser_that_suddenly_yields_few_rows_fails_the_blocking_row_count_check(tmp_path, instance):
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    models = json.loads((Path(__file__).parent.parent / "pipeline/demo_data/openrouter/2025-01-13.json").read_text())
+    (captures / "2025-01-13.json").write_text(json.dumps(models))
+    (captures / "2025-01-14.json").write_text(json.dumps({"data": models["data"][:4]}))
+    request = IngestRequest(["openrouter"], date(2025, 1, 13), date(2025, 1, 14), lake_uri=str(tmp_path / "lake"),
+                            archive_dirs={"openrouter": str(captures)})
+    result = run_ingest(request, instance)
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    failed = checks[ROW_COUNT_VS_PREVIOUS]
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert "2025-01-14" in failed.description
+    assert checks[SCHEMA_AND_KEYS].passed
+
+
+def test_a_past_day_is_not_fetched_live(http_server, tmp_path, instance):
+    result = live_openrouter(http_server, b'{"data": []}', tmp_path, instance, day=date(2025, 1, 1))
+    assert not result.success
+    assert http_server.requests == []
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "would label today's prices with a past date" in failure.step_failure_data.error.message
