@@ -4,7 +4,6 @@
 Each source is its own pair of assets, so a failing source fails alone: its siblings still land.
 """
 
-
 from datetime import UTC, date, datetime
 
 import dagster as dg

@@ -16,14 +16,20 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="fetch and process one day of the chosen sources (a real Dagster run)")
-    run.add_argument("--date", type=date.fromisoformat, default=datetime.now(UTC).date(), help="YYYY-MM-DD (default today, UTC)")
-    run.add_argument("--source", action="append", dest="sources", metavar="NAME", help="repeatable; default every live source")
+    run.add_argument(
+        "--date", type=date.fromisoformat, default=datetime.now(UTC).date(), help="YYYY-MM-DD (default today, UTC)"
+    )
+    run.add_argument(
+        "--source", action="append", dest="sources", metavar="NAME", help="repeatable; default every live source"
+    )
     run.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
 
     demo = commands.add_parser("demo", help="run the whole pipeline offline on the sample captures the project ships")
     demo.add_argument("--lake", default="demo-lake", help="lake root URI for the demo (default ./demo-lake)")
 
-    imp = commands.add_parser("import-csv", help="land a CSV of prices (snapshot_date,provider,model,input_usd_per_mtok,output_usd_per_mtok)")
+    imp = commands.add_parser(
+        "import-csv", help="land a CSV of prices (snapshot_date,provider,model,input_usd_per_mtok,output_usd_per_mtok)"
+    )
     imp.add_argument("file", type=Path)
     imp.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
 
@@ -43,6 +49,7 @@ def _run(args) -> int:
 
 def _import_csv(args) -> int:
     from assets.sources.csv_import import split_csv_by_day
+
     from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
 
     by_day = split_csv_by_day(args.file.read_bytes())
@@ -70,12 +77,16 @@ def _demo(args) -> int:
     days = sorted({p.name.split(".")[0] for folder in DEMO_DATA.iterdir() if folder.is_dir() for p in folder.iterdir()})
     first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
     print(f"Demo: {len(archives)} sources x {len(days)} days ({first} .. {last}) from {DEMO_DATA}, into {args.lake}/")
-    result = run_ingest(IngestRequest(list(archives), first, last, lake_uri=args.lake, archive_dirs=archives), instance_for_cli())
+    result = run_ingest(
+        IngestRequest(list(archives), first, last, lake_uri=args.lake, archive_dirs=archives), instance_for_cli()
+    )
     status = _print_run(result)
     lake = Lake(args.lake)
     _section("Rows per source and day", report.rows_per_source(lake))
     _section("Why rows were quarantined", report.quarantine_reasons(lake))
-    _section(f"Price spreads on {last} (USD per million tokens, 3:1 blend)", report.price_spreads(lake, last.isoformat()))
+    _section(
+        f"Price spreads on {last} (USD per million tokens, 3:1 blend)", report.price_spreads(lake, last.isoformat())
+    )
     print(
         "\nQuery the lake:   duckdb -c \"select * from read_parquet('"
         + lake.uri("observations")

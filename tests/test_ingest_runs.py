@@ -39,7 +39,10 @@ def query(lake_dir: Path, table: str, sql: str):
 def live_openrouter(http_server, body: bytes, lake_dir: Path, instance, day: date = TODAY):
     http_server.add("/api/v1/models", body)
     request = IngestRequest(
-        ["openrouter"], day, day, lake_uri=str(lake_dir),
+        ["openrouter"],
+        day,
+        day,
+        lake_uri=str(lake_dir),
         resource_config={"openrouter_source": {"api_base": f"{http_server.base_url}/api/v1"}},
     )
     return run_ingest(request, instance)
@@ -56,7 +59,9 @@ def test_definitions_load_with_two_assets_and_three_checks_per_source():
         assert checks == {SCHEMA_AND_KEYS, ROW_COUNT_VS_PREVIOUS, OUTPUT_INPUT_RATIO}
 
 
-def test_live_openrouter_day_lands_exact_prices_and_quarantines_dynamic_ones(shared_data, http_server, tmp_path, instance):
+def test_live_openrouter_day_lands_exact_prices_and_quarantines_dynamic_ones(
+    shared_data, http_server, tmp_path, instance
+):
     body = openrouter_payload(shared_data, "2025-12-31")
     models = json.loads(body)["data"]
     result = live_openrouter(http_server, body, tmp_path, instance)
@@ -101,8 +106,13 @@ def test_rematerializing_a_day_replaces_only_that_partition(shared_data, http_se
     yesterday = TODAY - timedelta(days=1)
     (yesterday_dir / f"{yesterday}.json").write_bytes(openrouter_payload(shared_data, "2025-12-30"))
     archived = run_ingest(
-        IngestRequest(["openrouter"], yesterday, yesterday, lake_uri=str(tmp_path / "lake"),
-                      archive_dirs={"openrouter": str(yesterday_dir)}),
+        IngestRequest(
+            ["openrouter"],
+            yesterday,
+            yesterday,
+            lake_uri=str(tmp_path / "lake"),
+            archive_dirs={"openrouter": str(yesterday_dir)},
+        ),
         instance,
     )
     assert archived.success
@@ -112,11 +122,16 @@ def test_rematerializing_a_day_replaces_only_that_partition(shared_data, http_se
     fewer = {"data": full["data"][:300]}  # within +-50%: the check passes, the partition is replaced
     assert live_openrouter(http_server, json.dumps(fewer).encode(), tmp_path / "lake", instance).success
 
-    counts = query(tmp_path / "lake", "observations", "select snapshot_date, count(*) as n from {table} group by all order by 1")
-    expected_yesterday = sum(1 for m in json.loads(openrouter_payload(shared_data, "2025-12-30"))["data"]
-                             if m["pricing"]["prompt"] != "-1")
+    counts = query(
+        tmp_path / "lake", "observations", "select snapshot_date, count(*) as n from {table} group by all order by 1"
+    )
+    expected_yesterday = sum(
+        1 for m in json.loads(openrouter_payload(shared_data, "2025-12-30"))["data"] if m["pricing"]["prompt"] != "-1"
+    )
     assert counts["n"].tolist() == [expected_yesterday, sum(1 for m in fewer["data"] if m["pricing"]["prompt"] != "-1")]
-    files = sorted(p.name for p in (tmp_path / "lake" / "observations" / f"snapshot_date={TODAY}").rglob("*") if p.is_file())
+    files = sorted(
+        p.name for p in (tmp_path / "lake" / "observations" / f"snapshot_date={TODAY}").rglob("*") if p.is_file()
+    )
     assert files == ["part-0.parquet"]
 
 
@@ -126,8 +141,13 @@ def test_a_parser_that_suddenly_yields_few_rows_fails_the_blocking_row_count_che
     models = json.loads((Path(__file__).parent.parent / "pipeline/demo_data/openrouter/2025-01-13.json").read_text())
     (captures / "2025-01-13.json").write_text(json.dumps(models))
     (captures / "2025-01-14.json").write_text(json.dumps({"data": models["data"][:4]}))
-    request = IngestRequest(["openrouter"], date(2025, 1, 13), date(2025, 1, 14), lake_uri=str(tmp_path / "lake"),
-                            archive_dirs={"openrouter": str(captures)})
+    request = IngestRequest(
+        ["openrouter"],
+        date(2025, 1, 13),
+        date(2025, 1, 14),
+        lake_uri=str(tmp_path / "lake"),
+        archive_dirs={"openrouter": str(captures)},
+    )
     result = run_ingest(request, instance)
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     failed = checks[ROW_COUNT_VS_PREVIOUS]

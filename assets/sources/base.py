@@ -96,7 +96,7 @@ class SourceSpec:
 
     name: str
     description: str
-    resource: "PriceSource"
+    resource: PriceSource
     parse: Parser
     #: A live source serves today's prices only; fetching it for a past day would mislabel them.
     live: bool = True
