@@ -130,7 +130,7 @@ def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                     f"no raw payload of {spec.name} for {day}: materialize raw/{spec.name} first", allow_retries=False
                 )
             manifest, payloads = raw
-            parsed, errors = _parse_each_payload(spec, payloads, day)
+            parsed, errors = _parse_day(spec, payloads, day)
             frame, rejected = observations_frame(parsed)
             valid, failed = split_valid_rows(frame)
             quarantined = pd.concat([rejected, failed[rejected.columns]], ignore_index=True)
@@ -153,8 +153,13 @@ def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     return observations
 
 
-def _parse_each_payload(spec, payloads: list[RawPayload], day: date) -> tuple[list[ParsedPayload], list[str]]:
-    """Parse payload by payload, so one unreadable payload is quarantined whole, not fatal to the rest."""
+def _parse_day(spec, payloads: list[RawPayload], day: date) -> tuple[list[ParsedPayload], list[str]]:
+    """Parse the day's payloads together (some need each other: endpoints take their hints from
+    models.json); if one is unreadable, parse them one by one so it alone is quarantined whole."""
+    try:
+        return list(spec.parse(payloads, day)), []
+    except PayloadError:
+        pass
     parsed, errors = [], []
     for payload in payloads:
         try:

@@ -1,6 +1,7 @@
 """Turn parsed listings into rows of the `observations` table and rejections into `quarantine` rows.
 
-All sources share this step, so the blend, the free flag and the model id are computed one way.
+All sources share this step, so the blend, the free flag and the canonical model id (resolved by the
+catalog's matcher; the normalized id stands in when it is unknown) are computed one way.
 """
 
 from __future__ import annotations
@@ -11,14 +12,9 @@ from dataclasses import asdict
 
 import pandas as pd
 
+from assets.catalog.matcher import resolve
 from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA, blended_usd_per_mtok
 from assets.sources.base import ParsedPayload
-
-
-def canonical_model_id(provider_model_id: str, hint: str | None) -> str:
-    """A normalized model id: the source's repo hint if it gave one, else its own id, lower-cased."""
-    chosen = hint or provider_model_id
-    return chosen.strip().lower().split(":", 1)[0]
 
 
 def observations_frame(parsed: Iterable[ParsedPayload]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -28,8 +24,10 @@ def observations_frame(parsed: Iterable[ParsedPayload]) -> tuple[pd.DataFrame, p
         sha, observed_at = item.payload.sha256, item.payload.fetched_at
         for listing in item.listings:
             row = asdict(listing)
-            hint = row.pop("model_hint")
-            row["model"] = canonical_model_id(listing.provider_model_id, hint)
+            match = resolve(listing.provider_model_id, provider=listing.provider, hint=row.pop("model_hint"))
+            row["model"] = match.model or match.normalized
+            row["model_variant"] = match.model_variant
+            row["model_matched"] = match.model is not None
             if row["is_free"] is None:
                 row["is_free"] = listing.input_usd_per_mtok == 0 and listing.output_usd_per_mtok == 0
             row["observed_at"] = observed_at

@@ -14,6 +14,8 @@ OBSERVATION_SCHEMA = pa.schema(
         pa.field("provider_model_id", pa.string(), nullable=False),
         pa.field("variant", pa.string(), nullable=False),
         pa.field("model", pa.string(), nullable=False),
+        pa.field("model_variant", pa.string()),
+        pa.field("model_matched", pa.bool_(), nullable=False),
         pa.field("input_usd_per_mtok", pa.float64(), nullable=False),
         pa.field("output_usd_per_mtok", pa.float64(), nullable=False),
         pa.field("blended_usd_per_mtok", pa.float64(), nullable=False),

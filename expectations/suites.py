@@ -18,7 +18,7 @@ SNAPSHOT_DATE = "snapshot_date"
 #: Columns that must be filled for a row to be usable at all.
 REQUIRED_VALUE_COLUMNS = [*LISTING_KEY, "model"]
 PRICE_COLUMNS = ["input_usd_per_mtok", "output_usd_per_mtok", "blended_usd_per_mtok"]
-BOOL_COLUMNS = ["is_free", "price_is_tiered"]
+BOOL_COLUMNS = ["is_free", "price_is_tiered", "model_matched"]
 
 #: Row count may move by this fraction from the previous partition before the check blocks.
 ROW_COUNT_TOLERANCE = 0.5

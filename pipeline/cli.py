@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
 
     args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message=r".*currently in (beta|preview)")  # Dagster's API-status notices
     handler = {"run": _run, "demo": _demo, "import-csv": _import_csv}[args.command]
     return handler(args)
 
@@ -71,7 +74,7 @@ def _import_csv(args) -> int:
 def _demo(args) -> int:
     from pipeline import report
     from pipeline.lake import Lake
-    from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
+    from pipeline.runner import DEFAULT_DAGSTER_HOME, IngestRequest, instance_for_cli, run_ingest
 
     archives = {folder.name: str(folder) for folder in sorted(DEMO_DATA.iterdir()) if folder.is_dir()}
     days = sorted({p.name.split(".")[0] for folder in DEMO_DATA.iterdir() if folder.is_dir() for p in folder.iterdir()})
@@ -87,12 +90,9 @@ def _demo(args) -> int:
     _section(
         f"Price spreads on {last} (USD per million tokens, 3:1 blend)", report.price_spreads(lake, last.isoformat())
     )
-    print(
-        "\nQuery the lake:   duckdb -c \"select * from read_parquet('"
-        + lake.uri("observations")
-        + "', hive_partitioning=true) limit 5\""
-    )
-    print(f"Open the UI:      PRICE_LAKE_URI={args.lake} dagster dev   (runs are kept in ./.dagster_home)")
+    print(f"\nQuery the lake (DuckDB SQL): select * from read_parquet('{lake.uri('observations')}', hive_partitioning=true)")
+    home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
+    print(f"Open the UI:      DAGSTER_HOME={home} PRICE_LAKE_URI={args.lake} dagster dev -m pipeline.definitions")
     return status
 
 

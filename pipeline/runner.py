@@ -21,6 +21,9 @@ def instance_for_cli() -> dg.DagsterInstance:
     """The persistent instance `dagster dev` shows: $DAGSTER_HOME, else ./.dagster_home."""
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():  # a home the CLI made: keep its output to what the user asked for
+        settings.write_text("telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 

@@ -52,6 +52,7 @@ def listing(
         "snapshot_date": day,
         "source": source,
         "model_variant": model_variant,
+        "model_matched": True,
     }
 
 

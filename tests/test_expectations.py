@@ -40,6 +40,8 @@ def observations(n: int, output_factor: float = 4.0) -> pd.DataFrame:
             "provider_model_id": pd.Series([f"org/model-{i}" for i in range(n)], dtype="str"),
             "variant": pd.Series(["" if i % 3 else "free" for i in range(n)], dtype="str"),
             "model": pd.Series([f"model-{i}" for i in range(n)], dtype="str"),
+            "model_variant": pd.Series([None] * n, dtype="str"),
+            "model_matched": np.ones(n, dtype=bool),
             "input_usd_per_mtok": inputs,
             "output_usd_per_mtok": outputs,
             "blended_usd_per_mtok": (3 * inputs + outputs) / 4,

@@ -162,3 +162,32 @@ def test_a_past_day_is_not_fetched_live(http_server, tmp_path, instance):
     assert http_server.requests == []
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "would label today's prices with a past date" in failure.step_failure_data.error.message
+
+
+def test_a_source_serving_garbage_fails_alone_and_loses_nothing(shared_data, http_server, tmp_path, instance):
+    garbage = b"<html><body>502 Bad Gateway (cached)</body></html>"
+    http_server.add("/api/v1/models", garbage)
+    http_server.add_file("/hf/models", shared_data / "samples" / "huggingface_models.json")
+    request = IngestRequest(
+        ["openrouter", "huggingface"], TODAY, TODAY, lake_uri=str(tmp_path),
+        resource_config={
+            "openrouter_source": {"api_base": f"{http_server.base_url}/api/v1"},
+            "huggingface_source": {"api_base": f"{http_server.base_url}/hf"},
+        },
+    )  # fmt: skip
+    result = run_ingest(request, instance)
+    assert not result.success
+
+    failed_steps = [e.step_key for e in result.all_events if e.is_step_failure]
+    assert failed_steps == ["observations__openrouter"]
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "1 payload(s) could not be read" in failure.step_failure_data.error.message
+
+    landed = query(tmp_path, "observations", "select source, count(*) as n from {table} group by all")
+    assert landed.set_index("source")["n"].to_dict() == {"huggingface": 6}
+    kept = tmp_path / "raw" / "source=openrouter" / f"snapshot_date={TODAY}" / "models.json"
+    assert kept.read_bytes() == garbage
+    quarantined = query(tmp_path, "quarantine", "select * from {table} where source = 'openrouter'")
+    assert quarantined["failed_check"].tolist() == ["payload"]
+    assert quarantined["reason"][0].startswith("models.json is not JSON")
+    assert quarantined["record"][0] == json.dumps(garbage.decode())

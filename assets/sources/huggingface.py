@@ -1,0 +1,118 @@
+"""Hugging Face inference-providers router `GET /v1/models`: each provider's price of each Hub model.
+
+Prices are numbers in USD per million tokens; a provider entry without `pricing` has no price yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from pydantic import Field
+
+from assets.sources.base import (
+    BadPrice,
+    Listing,
+    ParsedPayload,
+    PayloadError,
+    PriceSource,
+    RawPayload,
+    Rejection,
+    SourceSpec,
+    env_default,
+    usd_per_mtok,
+)
+from assets.sources.common import disambiguate_variants, int_or_none, load_json, number_or_none
+from assets.sources.providers import canonical_provider
+from pipeline.http import HttpClient
+
+DEFAULT_API_BASE = "https://router.huggingface.co/v1"
+PAYLOAD_NAME = "models.json"
+#: Provider statuses that mean the provider serves the model to everyone (`staging` is not public yet).
+LIVE_STATUSES = {"live", None}
+
+
+class HuggingFaceSource(PriceSource):
+    """Where the Hugging Face router lives (env `HF_ROUTER_API_BASE`)."""
+
+    api_base: str = Field(default_factory=env_default("HF_ROUTER_API_BASE", DEFAULT_API_BASE))
+
+    def fetch(self, http: HttpClient, day: date) -> list[RawPayload]:
+        response = http.get(f"{self.api_base.rstrip('/')}/models")
+        return [RawPayload(PAYLOAD_NAME, response.url, response.status, response.fetched_at, response.body)]
+
+
+def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:
+    for payload in payloads:
+        document = load_json(payload)
+        if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+            keys = list(document)[:10] if isinstance(document, dict) else type(document).__name__
+            raise PayloadError(f"{payload.name} has no top-level `data` list (got {keys})")
+        parsed = ParsedPayload(payload)
+        listings, records = [], []
+        for model in document["data"]:
+            for listing, record in _parse_model(model, parsed):
+                listings.append(listing)
+                records.append(record)
+        parsed.listings.extend(disambiguate_variants(listings, parsed.rejections, records))
+        yield parsed
+
+
+def _parse_model(model: object, parsed: ParsedPayload) -> Iterator[tuple[Listing, object]]:
+    if not isinstance(model, dict) or not isinstance(model.get("id"), str):
+        parsed.rejections.append(Rejection("model record has no string `id`", model))
+        return
+    model_id = model["id"]
+    providers = model.get("providers")
+    if not isinstance(providers, list):
+        parsed.rejections.append(Rejection("model has no `providers` list", model, None, model_id))
+        return
+    for entry in providers:
+        listing = _parse_provider(model_id, entry, parsed)
+        if listing is not None:
+            yield listing, {"model": model_id, "provider_entry": entry}
+
+
+def _parse_provider(model_id: str, entry: object, parsed: ParsedPayload) -> Listing | None:
+    record = {"model": model_id, "provider_entry": entry}
+    if not isinstance(entry, dict) or not isinstance(entry.get("provider"), str) or not entry["provider"].strip():
+        parsed.rejections.append(Rejection("provider entry has no `provider` name", record, None, model_id))
+        return None
+    provider = canonical_provider(entry["provider"])
+    if entry.get("status") not in LIVE_STATUSES:
+        reason = f"provider status {entry.get('status')!r} is not live"
+        parsed.rejections.append(Rejection(reason, record, provider, model_id))
+        return None
+    pricing = entry.get("pricing")
+    if pricing is None:
+        parsed.rejections.append(Rejection("no pricing", record, provider, model_id))
+        return None
+    try:
+        if not isinstance(pricing, dict):
+            raise BadPrice(f"pricing={pricing!r} is not an object")
+        input_price = usd_per_mtok(pricing.get("input"), "pricing.input")
+        output_price = usd_per_mtok(pricing.get("output"), "pricing.output")
+    except BadPrice as exc:
+        parsed.rejections.append(Rejection(str(exc), record, provider, model_id))
+        return None
+    is_free = entry.get("is_free")
+    return Listing(
+        provider=provider,
+        provider_model_id=model_id,
+        input_usd_per_mtok=input_price,
+        output_usd_per_mtok=output_price,
+        model_hint=model_id,
+        context_length=int_or_none(entry.get("context_length")),
+        is_free=is_free if isinstance(is_free, bool) else None,
+        latency_ms=number_or_none(entry.get("first_token_latency_ms")),
+        throughput_tps=number_or_none(entry.get("throughput")),
+    )
+
+
+SOURCE = SourceSpec(
+    name="huggingface",
+    description="Hugging Face inference-providers router (GET /v1/models): each provider's price per Hub model.",
+    resource=HuggingFaceSource(),
+    parse=parse,
+    archive_payload_name=PAYLOAD_NAME,
+)

@@ -1,0 +1,70 @@
+"""The README's main command and the CSV import, run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def llmprices(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "PRICE_LAKE_URI")}
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_demo_runs_the_whole_pipeline_offline_and_shows_rows_checks_and_spreads(tmp_path):
+    done = llmprices("demo", "--lake", str(tmp_path / "demo-lake"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "Dagster run" in out and "succeeded" in out and "FAILED" not in out
+    assert out.count(" passed") == 18  # 3 checks x 6 sources
+    spread = next(line for line in out.splitlines() if line.strip().startswith("meta-llama/llama-3.1-70b-instruct"))
+    assert spread.split()[1:6] == ["11", "0.165", "0.540", "2.895", "17.5"]
+    assert "DAGSTER_HOME=" in out and "dagster dev" in out
+
+    counts = duckdb.sql(
+        f"select source, count(distinct snapshot_date) as days, count(*) as n "
+        f"from read_parquet('{tmp_path}/demo-lake/observations/**/*.parquet', hive_partitioning=true) group by all"
+    ).df().set_index("source")
+    assert counts["days"].to_dict() == dict.fromkeys(
+        ["csv", "genai_prices", "huggingface", "litellm", "openrouter", "openrouter_endpoints"], 3
+    )
+    assert counts.loc["openrouter", "n"] == 14 + 14 + 15
+    assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
+
+
+def test_import_csv_lands_each_day_and_quarantines_bad_lines(tmp_path):
+    csv = tmp_path / "prices.csv"
+    csv.write_text(
+        "snapshot_date,provider,model,input_usd_per_mtok,output_usd_per_mtok\n"
+        "2025-01-10,DeepInfra,meta-llama/Meta-Llama-3.1-8B-Instruct,0.03,0.05\n"
+        "2025-01-10,Together,meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo,0.18,0.18\n"
+        "2025-01-11,DeepInfra,meta-llama/Meta-Llama-3.1-8B-Instruct,0.02,0.05\n"
+        "2025-01-11,Lambda,llama3.1-8b-instruct,abc,0.04\n"
+        "2025-01-20,DeepInfra,meta-llama/Meta-Llama-3.1-8B-Instruct,0.02,0.05\n"
+    )
+    done = llmprices("import-csv", str(csv), "--lake", str(tmp_path / "lake"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("succeeded") == 2  # 10-11 as one run, the 20th in another: no run over the gap
+
+    rows = duckdb.sql(
+        f"select snapshot_date::varchar as day, provider, model, input_usd_per_mtok as i "
+        f"from read_parquet('{tmp_path}/lake/observations/**/*.parquet', hive_partitioning=true) order by all"
+    ).fetchall()
+    assert rows == [
+        ("2025-01-10", "deepinfra", "meta-llama/llama-3.1-8b-instruct", 0.03),
+        ("2025-01-10", "together", "meta-llama/llama-3.1-8b-instruct", 0.18),
+        ("2025-01-11", "deepinfra", "meta-llama/llama-3.1-8b-instruct", 0.02),
+        ("2025-01-20", "deepinfra", "meta-llama/llama-3.1-8b-instruct", 0.02),
+    ]
+    [(reason,)] = duckdb.sql(
+        f"select reason from read_parquet('{tmp_path}/lake/quarantine/**/*.parquet', hive_partitioning=true)"
+    ).fetchall()
+    assert "abc" in reason

@@ -1,0 +1,114 @@
+"""litellm: LiteLLM's price file over real HTTP, on the real sample."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from assets.sources.base import PayloadError, RawPayload
+from assets.sources.litellm import LiteLLMSource, parse
+from pipeline.http import HttpClient
+
+DAY = date(2026, 8, 25)
+
+
+@pytest.fixture
+def http():
+    client = HttpClient(backoff_factor_s=0, max_retries=2, connect_timeout_s=2, read_timeout_s=10)
+    yield client
+    client.close()
+
+
+def test_litellm_sample_over_http(http_server, http, shared_data: Path):
+    url = http_server.add_file("/prices.json", shared_data / "samples" / "litellm_models.json")
+    payloads = LiteLLMSource(url=url).fetch(http, DAY)
+    assert [p.name for p in payloads] == ["model_prices_and_context_window.json"]
+    [parsed] = parse(payloads, DAY)
+    rows = [
+        (
+            i.provider,
+            i.provider_model_id,
+            i.input_usd_per_mtok,
+            i.output_usd_per_mtok,
+            i.cache_read_usd_per_mtok,
+            i.context_length,
+        )
+        for i in parsed.listings
+    ]
+    # sample_spec (documentation), the image model and fallback_generalizations are skipped silently
+    assert rows == [
+        ("google-ai-studio", "gemini/gemini-robotics-er-1.5-preview", 0.3, 2.5, 0.0, 1048576),
+        ("aws-bedrock", "us.writer.palmyra-x4-v1:0", 2.5, 10.0, None, 128000),
+        ("x-ai", "xai/grok-2", 2.0, 10.0, None, 131072),
+        ("google-vertex", "vertex_ai/claude-3-5-haiku", 1.0, 5.0, None, 200000),
+        ("alibaba", "dashscope/qwen-plus-2025-04-28", 0.4, 1.2, None, 129024),
+        ("azure", "azure/eu/gpt-4o-2024-08-06", 2.75, 11.0, 1.375, 128000),
+    ]
+    assert [(r.provider_model_id, r.reason) for r in parsed.rejections] == [
+        ("ollama/codegeex4", "ollama is a self-hosted runtime: its cost of 0 is not a price"),
+    ]
+
+
+def test_litellm_modes_missing_costs_and_context_fallback():
+    document = {
+        "sample_spec": {"mode": "chat", "input_cost_per_token": 0.0, "output_cost_per_token": 0.0},
+        "text-embedding-3-small": {"mode": "embedding", "litellm_provider": "openai", "input_cost_per_token": 2e-8},
+        "gpt-3.5-turbo-instruct": {
+            "mode": "completion",
+            "litellm_provider": "text-completion-openai",
+            "input_cost_per_token": 1.5e-6,
+            "output_cost_per_token": 2e-6,
+            "max_tokens": 4097,
+        },
+        "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo": {
+            "mode": "chat",
+            "litellm_provider": "together_ai",
+            "input_cost_per_token": 8.8e-7,
+            "output_cost_per_token": 8.8e-7,
+            "max_input_tokens": 131072,
+        },
+        "gemini/gemini-2.5-pro": {
+            "mode": "chat",
+            "litellm_provider": "gemini",
+            "input_cost_per_token": 1.25e-6,
+            "input_cost_per_token_above_200k_tokens": 2.5e-6,
+            "output_cost_per_token": 1e-5,
+        },
+        "fireworks_ai/accounts/fireworks/models/new-model": {"mode": "chat", "litellm_provider": "fireworks_ai"},
+        "mystery/model": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6},
+        "weird/price": {
+            "mode": "chat",
+            "litellm_provider": "deepinfra",
+            "input_cost_per_token": "n/a",
+            "output_cost_per_token": 1e-6,
+        },
+    }
+    [parsed] = parse([RawPayload("p.json", "x", 200, None, json.dumps(document).encode())], DAY)
+    assert [
+        (
+            i.provider,
+            i.provider_model_id,
+            i.input_usd_per_mtok,
+            i.output_usd_per_mtok,
+            i.context_length,
+            i.price_is_tiered,
+        )
+        for i in parsed.listings
+    ] == [
+        ("openai", "gpt-3.5-turbo-instruct", 1.5, 2.0, 4097, False),
+        ("together", "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", 0.88, 0.88, 131072, False),
+        ("google-ai-studio", "gemini/gemini-2.5-pro", 1.25, 10.0, None, True),
+    ]
+    assert [(r.provider, r.provider_model_id, r.reason) for r in parsed.rejections] == [
+        ("fireworks", "fireworks_ai/accounts/fireworks/models/new-model", "input_cost_per_token is missing"),
+        (None, "mystery/model", "entry has no `litellm_provider`"),
+        ("deepinfra", "weird/price", "input_cost_per_token='n/a' is not a number"),
+    ]
+
+
+def test_litellm_payload_errors():
+    with pytest.raises(PayloadError, match="not a JSON object"):
+        list(parse([RawPayload("p.json", "x", 200, None, b"[]")], DAY))
