@@ -52,7 +52,6 @@ def _run(args) -> int:
 
 def _import_csv(args) -> int:
     from assets.sources.csv_import import split_csv_by_day
-
     from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
 
     by_day = split_csv_by_day(args.file.read_bytes())
@@ -90,7 +89,8 @@ def _demo(args) -> int:
     _section(
         f"Price spreads on {last} (USD per million tokens, 3:1 blend)", report.price_spreads(lake, last.isoformat())
     )
-    print(f"\nQuery the lake (DuckDB SQL): select * from read_parquet('{lake.uri('observations')}', hive_partitioning=true)")
+    scan = f"read_parquet('{lake.uri('observations')}', hive_partitioning=true)"
+    print(f"\nQuery the lake (DuckDB SQL): select * from {scan}")
     home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
     print(f"Open the UI:      DAGSTER_HOME={home} PRICE_LAKE_URI={args.lake} dagster dev -m pipeline.definitions")
     return status

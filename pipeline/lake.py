@@ -24,6 +24,8 @@ from assets.sources.base import RawPayload
 RAW = "raw"
 OBSERVATIONS = "observations"
 QUARANTINE = "quarantine"
+CATALOG = "catalog"
+UNMATCHED_MODELS = "unmatched_models"
 
 PART_FILE = "part-0.parquet"
 MANIFEST = "manifest.json"

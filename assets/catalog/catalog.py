@@ -106,20 +106,32 @@ def merge_hub_params(curated: pd.DataFrame, hub: Iterable[HubParams]) -> tuple[p
 
 
 def build_catalog(
-    session: requests.Session | None = None, *, api_base: str | None = None, files_base: str | None = None
+    session: requests.Session | None = None,
+    *,
+    api_base: str | None = None,
+    files_base: str | None = None,
+    give_up_after: int = 5,
 ) -> tuple[pd.DataFrame, list[dict]]:
-    """The curated table, enriched from the Hub for every open-weight row with a repo when a session is given."""
+    """The curated table, enriched from the Hub for every open-weight row with a repo when a session is given.
+
+    Stops asking after `give_up_after` repos in a row got no answer at all: the Hub is unreachable, and
+    hundreds of timeouts would only delay the curated catalog.
+    """
     curated = load_curated()
     if session is None:
         return curated, []
     default_api, default_files = hub_bases()
     repos = curated.loc[curated["open_weights"].fillna(False) & curated["hf_repo"].notna(), "hf_repo"]
-    hub = []
+    hub, silent_in_a_row = [], 0
     for repo in repos:
         params = fetch_hub_params(
             session, repo, api_base=api_base or default_api, files_base=files_base or default_files
         )
         for note in params.notes:
             log.warning("%s: %s", repo, note)
+        silent_in_a_row = silent_in_a_row + 1 if len(params.notes) >= 2 and params.params_total_b is None else 0
+        if silent_in_a_row >= give_up_after:
+            log.warning("the Hub did not answer for %d repos in a row; keeping curated values only", give_up_after)
+            break
         hub.append(params)
     return merge_hub_params(curated, hub)
