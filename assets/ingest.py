@@ -7,17 +7,17 @@ Each source is its own pair of assets, so a failing source fails alone: its sibl
 from datetime import UTC, date, datetime
 
 import dagster as dg
-import pandas as pd
-import pyarrow as pa
 
-from assets.archive import read_archive_day
-from assets.normalize import observations_frame
+from assets.archive import ArchiveMissing, read_archive_day
+from assets.observe import LandedRange, land_days
 from assets.partitions import DAILY_PARTITIONS, partition_days
-from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA
-from assets.sources.base import ParsedPayload, PayloadError, RawPayload, Rejection, SourceNotConfigured, SourceSpec
-from expectations.checks import evaluate_observation_checks, observation_check_specs
-from expectations.quarantine import split_valid_rows
-from pipeline.lake import OBSERVATIONS, QUARANTINE, RawManifest, observation_partition
+from assets.sources.base import RawPayload, SourceNotConfigured, SourceSpec
+from expectations.checks import (
+    evaluate_observation_checks,
+    evaluate_ranged_observation_checks,
+    observation_check_specs,
+)
+from pipeline.lake import OBSERVATIONS, RawManifest, observation_partition
 
 SOURCES_GROUP = "sources"
 OBSERVATIONS_GROUP = "observations"
@@ -57,15 +57,22 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     def raw(context: dg.AssetExecutionContext, config: RawFetchConfig):
         lake = context.resources.lake.lake()
         source = getattr(context.resources, spec.resource_key)
-        landed, skipped = [], []
+        landed, skipped, no_capture = [], [], []
         for day in partition_days(context):
             try:
                 payloads = _payloads_for(spec, source, context, config, day)
             except SourceNotConfigured as exc:
                 skipped.append(f"{day}: {exc}")
                 continue
+            except ArchiveMissing as exc:  # captures have gaps; the days that exist still land
+                no_capture.append(str(exc))
+                continue
             manifest = lake.write_raw(RawManifest(spec.name, day, []), payloads)
             landed.append(manifest)
+        if no_capture and not landed:
+            raise dg.Failure(f"{spec.name}: no capture for any day of the run: {no_capture[0]}", allow_retries=False)
+        if no_capture:
+            context.log.warning(f"{spec.name}: {len(no_capture)} day(s) have no capture: {no_capture[0]}")
         if skipped:
             context.log.warning(f"{spec.name} is not configured; skipped: " + "; ".join(skipped))
             yield dg.AssetObservation(
@@ -82,6 +89,7 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                     "urls": dg.MetadataValue.md("\n".join(f"- `{e['url']}`" for e in entries[:10])),
                     "sha256": entries[0]["sha256"] if len(entries) == 1 else f"{len(entries)} payloads",
                     "path": lake.path("raw", (("source", spec.name),)),
+                    "days_without_capture": len(no_capture),
                 }
             )
 
@@ -120,59 +128,26 @@ def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     )
     def observations(context: dg.AssetExecutionContext):
         lake = context.resources.lake.lake()
-        summaries, check_days, payload_errors = [], [], []
         days = partition_days(context)
         previous = _previous_row_count(lake, spec.name, days[0])
-        for day in days:
-            raw = lake.read_raw(spec.name, day)
-            if raw is None:
-                raise dg.Failure(
-                    f"no raw payload of {spec.name} for {day}: materialize raw/{spec.name} first", allow_retries=False
-                )
-            manifest, payloads = raw
-            parsed, errors = _parse_day(spec, payloads, day)
-            frame, rejected = observations_frame(parsed)
-            valid, failed = split_valid_rows(frame)
-            quarantined = pd.concat([rejected, failed[rejected.columns]], ignore_index=True)
-            partition = observation_partition(spec.name, day)
-            lake.write_partition(OBSERVATIONS, partition, _to_table(valid, OBSERVATION_SCHEMA))
-            lake.write_partition(QUARANTINE, partition, _to_table(quarantined, QUARANTINE_SCHEMA))
-            check_days.append((day, valid, previous))
-            summaries.append(_day_summary(day, manifest, valid, quarantined, previous))
-            payload_errors += errors
-            previous = len(valid)
-
-        yield from _check_results(key, check_days)
-        yield dg.MaterializeResult(metadata=_metadata(lake, spec.name, summaries))
-        if payload_errors:
+        landed = land_days(lake, spec.name, days)
+        if landed.day_counts.empty:
             raise dg.Failure(
-                f"{spec.name}: {len(payload_errors)} payload(s) could not be read (kept in raw/ and quarantine/)",
-                metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in payload_errors[:20]))},
+                f"{spec.name}: nothing to parse: " + "; ".join(landed.missing_days[:5]), allow_retries=False
+            )
+        if len(days) == 1:
+            yield from evaluate_observation_checks(key, landed.observations.drop(columns="snapshot_date"), previous)
+        else:
+            yield from evaluate_ranged_observation_checks(key, landed.observations, landed.day_counts, previous)
+        yield dg.MaterializeResult(metadata=_metadata(lake, spec.name, landed, previous))
+        if landed.payload_errors:
+            raise dg.Failure(
+                f"{spec.name}: {len(landed.payload_errors)} payload(s) could not be read "
+                "(kept in raw/ and quarantine/)",
+                metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in landed.payload_errors[:20]))},
             )
 
     return observations
-
-
-def _parse_day(spec, payloads: list[RawPayload], day: date) -> tuple[list[ParsedPayload], list[str]]:
-    """Parse the day's payloads together (some need each other: endpoints take their hints from
-    models.json); if one is unreadable, parse them one by one so it alone is quarantined whole."""
-    try:
-        return list(spec.parse(payloads, day)), []
-    except PayloadError:
-        pass
-    parsed, errors = [], []
-    for payload in payloads:
-        try:
-            parsed.extend(spec.parse([payload], day))
-        except PayloadError as exc:
-            record = payload.body[:2000].decode("utf-8", errors="replace")
-            parsed.append(ParsedPayload(payload, rejections=[Rejection(str(exc), record, failed_check="payload")]))
-            errors.append(f"{day}: {payload.name}: {exc}")
-    return parsed, errors
-
-
-def _to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
 def _previous_row_count(lake, source: str, day: date) -> int | None:
@@ -185,62 +160,25 @@ def _previous_row_count(lake, source: str, day: date) -> int | None:
     return None
 
 
-def _check_results(key: dg.AssetKey, check_days) -> list[dg.AssetCheckResult]:
-    """One result per check: a ranged run passes a check only if every day passes it."""
-    per_day = [(day, evaluate_observation_checks(key, frame, previous)) for day, frame, previous in check_days]
-    if len(per_day) == 1:
-        return per_day[0][1]
-    merged = []
-    for index, first in enumerate(per_day[0][1]):
-        results = [(day, results[index]) for day, results in per_day]
-        failing = [(day, r) for day, r in results if not r.passed]
-        merged.append(
-            dg.AssetCheckResult(
-                asset_key=key,
-                check_name=first.check_name,
-                passed=not failing,
-                severity=first.severity,
-                description=(
-                    f"{len(failing)} of {len(results)} days failed: "
-                    + "; ".join(f"{day}: {r.description}" for day, r in failing[:5])
-                    if failing
-                    else f"all {len(results)} days passed"
-                ),
-                metadata={"days": len(results), "failing_days": len(failing)},
-            )
-        )
-    return merged
-
-
-def _day_summary(day, manifest, valid: pd.DataFrame, quarantined: pd.DataFrame, previous) -> dict:
-    return {
-        "day": day.isoformat(),
-        "rows": len(valid),
-        "quarantined": len(quarantined),
-        "previous_rows": previous,
-        "providers": valid["provider"].nunique(),
-        "models": valid["model"].nunique(),
-        "payloads": len(manifest.payloads),
-        "reasons": quarantined["reason"].value_counts().head(5).to_dict(),
-    }
-
-
-def _metadata(lake, source: str, summaries: list[dict]) -> dict:
-    last = summaries[-1]
-    rows = sum(s["rows"] for s in summaries)
-    reasons = pd.Series(dtype="int64")
-    for s in summaries:
-        reasons = reasons.add(pd.Series(s["reasons"], dtype="int64"), fill_value=0)
-    reason_lines = [f"| {reason} | {int(n)} |" for reason, n in reasons.sort_values(ascending=False).head(8).items()]
-    return {
-        "dagster/row_count": rows,
-        "days": len(summaries),
-        "quarantined_rows": sum(s["quarantined"] for s in summaries),
-        "providers": last["providers"],
-        "models": last["models"],
-        "previous_partition_rows": last["previous_rows"],
+def _metadata(lake, source: str, landed: LandedRange, previous: int | None) -> dict:
+    valid, quarantined = landed.observations, landed.quarantined
+    reasons = quarantined["reason"].value_counts().head(8)
+    metadata = {
+        "dagster/row_count": len(valid),
+        "days": len(landed.day_counts),
+        "payloads": landed.payloads,
+        "quarantined_rows": len(quarantined),
+        "providers": int(valid["provider"].nunique()),
+        "models": int(valid["model"].nunique()),
+        "model_coverage": dg.MetadataValue.float(round(float(valid["model_matched"].mean()), 4) if len(valid) else 0.0),
+        "previous_partition_rows": previous,
         "quarantine_reasons": dg.MetadataValue.md(
-            "| reason | rows |\n|---|---|\n" + "\n".join(reason_lines) if reason_lines else "none"
+            "| reason | rows |\n|---|---|\n" + "\n".join(f"| {r} | {n} |" for r, n in reasons.items())
+            if len(reasons)
+            else "none"
         ),
         "lake_path": lake.path(OBSERVATIONS) + f"/snapshot_date=*/source={source}/",
     }
+    if landed.missing_days:
+        metadata["days_without_raw"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in landed.missing_days[:50]))
+    return metadata

@@ -21,6 +21,8 @@ from expectations.suites import (
     RATIO_MOSTLY,
     ROW_COUNT_TOLERANCE,
     SNAPSHOT_DATE,
+    daily_row_count_expectations,
+    daily_row_counts,
     key_columns,
     ratio_expectations,
     row_count_bounds,
@@ -96,6 +98,58 @@ def evaluate_observation_checks(
         _row_count_result(asset_key, len(df), previous_row_count, bounds, count_out[0]),
         _ratio_result(asset_key, frame, ratio_out[0], has_prices),
     ]
+
+
+def evaluate_ranged_observation_checks(
+    asset_key: AssetKeyLike, df: pd.DataFrame, day_counts: pd.Series, previous_row_count: int | None
+) -> list[dg.AssetCheckResult]:
+    """The same checks over a ranged (backfill) run in two GX calls, whatever the number of days: the
+    schema, keys (unique per day) and ratio over all rows, the row counts over a frame of per-day counts.
+
+    `df` carries `snapshot_date`; `day_counts` is the rows written per day, in day order, including days
+    with none; `previous_row_count` is the partition's before the range.
+    """
+    keys = key_columns(df)
+    schema, ratio = schema_and_key_expectations(keys), ratio_expectations()
+    frame = with_output_input_ratio(df)
+    outcome = validate(frame, "observation_table_ranged_rows", [*schema, *ratio]).results
+    counts = daily_row_counts(day_counts, previous_row_count)
+    count_outcome = validate(counts, "observation_daily_row_counts", daily_row_count_expectations()).results
+    asset_key = dg.AssetKey.from_coercible(asset_key)
+    return [
+        _schema_result(asset_key, frame, outcome[: len(schema)], keys),
+        _daily_row_count_result(asset_key, counts, count_outcome),
+        _ratio_result(asset_key, frame, outcome[len(schema)], True),
+    ]
+
+
+def _daily_row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcome]) -> dg.AssetCheckResult:
+    failing_rows = sorted({i for r in results for i in r.unexpected_rows})
+    failing = counts.iloc[failing_rows]
+    passed = all(r.success for r in results)
+    days = len(counts)
+    lines = [
+        f"{row.snapshot_date}: {int(row.row_count)} rows vs {int(row.previous_row_count)} the day before"
+        for row in failing.head(MAX_EXAMPLES).itertuples()
+    ]
+    description = (
+        f"All {days} days within {ROW_COUNT_TOLERANCE:.0%} of the day before."
+        if passed
+        else f"{len(failing)} of {days} days outside {ROW_COUNT_TOLERANCE:.0%} of the day before: " + "; ".join(lines)
+    )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=ROW_COUNT_VS_PREVIOUS,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={
+            "days": days,
+            "failing_days": len(failing),
+            "row_count": int(counts["row_count"].sum()),
+            "failed_expectations": dg.MetadataValue.json([_name(r) for r in results if not r.success]),
+        },
+    )
 
 
 def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.AssetCheckResult:

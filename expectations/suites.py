@@ -94,6 +94,37 @@ def row_count_bounds(previous_row_count: int | None) -> dict[str, int | None]:
     }
 
 
+def daily_row_count_expectations() -> list:
+    """Blocking, for a ranged run: every day's row count within its own bounds, in one GX call over a
+    frame of per-day counts (`row_count`, `min_row_count`, `max_row_count`; bounds null = no previous)."""
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="row_count", column_B="min_row_count", or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="max_row_count", column_B="row_count", or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
+    ]
+
+
+def daily_row_counts(counts: pd.Series, previous_row_count: int | None) -> pd.DataFrame:
+    """Per-day counts (a Series indexed by day, in order) with each day's bounds from the day before it;
+    the first day is compared with `previous_row_count` (the partition before the range)."""
+    previous = [previous_row_count, *counts.iloc[:-1].tolist()]
+    bounds = [row_count_bounds(p) for p in previous]
+    return pd.DataFrame(
+        {
+            SNAPSHOT_DATE: counts.index,
+            "row_count": counts.to_numpy(dtype="float64"),
+            "previous_row_count": pd.array(previous, dtype="Float64"),
+            "min_row_count": [b["min_row_count"] if b["max_row_count"] is not None else np.nan for b in bounds],
+            "max_row_count": [b["max_row_count"] if b["max_row_count"] is not None else np.nan for b in bounds],
+        }
+    )
+
+
 def ratio_expectations() -> list:
     """Warning: output prices are usually a small multiple of input prices."""
     import great_expectations.expectations as gxe
