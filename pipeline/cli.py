@@ -35,9 +35,28 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file", type=Path)
     imp.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
 
+    back = commands.add_parser(
+        "backfill", help="land a folder of dated captures (<dir>/<YYYY-MM-DD>.json[.gz]) as one run"
+    )
+    back.add_argument("--source", required=True, help="the source the captures are of, e.g. openrouter")
+    back.add_argument("--from-dir", type=Path, required=True, dest="folder")
+    back.add_argument("--start", type=date.fromisoformat, help="first day to land (default: the first captured)")
+    back.add_argument("--end", type=date.fromisoformat, help="last day to land (default: the last captured)")
+    back.add_argument("--force", action="store_true", help="re-land days already in the lake")
+    back.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
+
+    cov = commands.add_parser(
+        "coverage", help="share of open-weight text-model rows of OpenRouter captures with a canonical model"
+    )
+    cov.add_argument(
+        "openrouter_dir", type=Path, help="folder of OpenRouter /models captures, e.g. ../shared/data/openrouter-models"
+    )
+
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message=r".*currently in (beta|preview)")  # Dagster's API-status notices
-    handler = {"run": _run, "demo": _demo, "import-csv": _import_csv}[args.command]
+    handler = {"run": _run, "demo": _demo, "import-csv": _import_csv, "coverage": _coverage, "backfill": _backfill}[
+        args.command
+    ]
     return handler(args)
 
 
@@ -94,6 +113,44 @@ def _demo(args) -> int:
     home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
     print(f"Open the UI:      DAGSTER_HOME={home} PRICE_LAKE_URI={args.lake} dagster dev -m pipeline.definitions")
     return status
+
+
+def _backfill(args) -> int:
+    from tqdm import tqdm
+
+    from pipeline.backfill import plan_backfill, run_backfill
+    from pipeline.lake import Lake
+    from pipeline.runner import instance_for_cli
+
+    lake_uri = args.lake or os.environ.get("PRICE_LAKE_URI", "lake")
+    plan = plan_backfill(Lake(lake_uri), args.source, args.folder, args.start, args.end, args.force)
+    print(
+        f"{args.source}: {len(plan.captured)} captured day(s), {len(plan.captured) - len(plan.todo)} already "
+        f"in the lake, {len(plan.todo)} to land in {len(plan.spans)} run(s)"
+    )
+    if not plan.todo:
+        return 0
+    with tqdm(total=len(plan.todo), unit="day", desc=args.source) as bar:
+
+        def progress(done: int) -> None:
+            bar.update(done - bar.n)
+
+        results = run_backfill(plan, args.folder, lake_uri, instance_for_cli(), progress)
+    return max(_print_run(result) for result in results)
+
+
+def _coverage(args) -> int:
+    from assets.catalog.coverage import openrouter_open_weight_coverage
+
+    figures = openrouter_open_weight_coverage(args.openrouter_dir)
+    print(
+        f"{figures['days']} days, {figures['rows']} open-weight text-model rows: {figures['matched']} with a canonical "
+        f"model ({figures['share']:.2%}), {figures['with_params']} with a parameter count "
+        f"({figures['with_params'] / max(figures['rows'], 1):.2%})"
+    )
+    for model_id, rows in figures["top_unmatched"]:
+        print(f"  unmatched: {model_id} ({rows} rows)")
+    return 0
 
 
 def _print_run(result) -> int:

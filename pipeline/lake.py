@@ -147,6 +147,19 @@ class Lake:
         names = [i.base_name for i in infos if i.type == pafs.FileType.Directory and "=" in i.base_name]
         return sorted(name.split("=", 1)[1] for name in names)
 
+    def days_with_partition(self, table: str, source: str) -> set[date]:
+        """Days that have a `<table>/snapshot_date=D/source=<source>/` partition, in one listing."""
+        root = self.path(table)
+        if not self._exists(root):
+            return set()
+        infos = self.fs.get_file_info(pafs.FileSelector(root, recursive=True))
+        suffix = f"/source={source}/{PART_FILE}"
+        return {
+            date.fromisoformat(info.path[: -len(suffix)].rsplit("snapshot_date=", 1)[1])
+            for info in infos
+            if info.path.endswith(suffix)
+        }
+
     # -- raw payload archive --------------------------------------------------------------------
     def write_raw(self, manifest: RawManifest, payloads: Iterable[RawPayload]) -> RawManifest:
         """Keep payloads exactly as received, then the manifest that points at them (written last)."""
