@@ -78,8 +78,8 @@ def stage_seconds(base_url: str, lake_root: str) -> dict[str, float]:
     """The ingest path of both sources, stage by stage, exactly as the assets run it."""
     import pandas as pd
 
-    from assets.ingest import _to_table
     from assets.normalize import observations_frame
+    from assets.observe import parse_day, to_table
     from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA
     from assets.sources import SOURCES_BY_NAME
     from expectations.quarantine import split_valid_rows
@@ -96,7 +96,7 @@ def stage_seconds(base_url: str, lake_root: str) -> dict[str, float]:
         with clock("raw_archive"):
             lake.write_raw(RawManifest(name, day, []), payloads)
         with clock("parse"):
-            parsed = list(spec.parse(payloads, day))
+            parsed, _ = parse_day(spec, payloads, day)
         with clock("normalize"):
             frame, rejected = observations_frame(parsed)
         with clock("validate"):
@@ -104,8 +104,8 @@ def stage_seconds(base_url: str, lake_root: str) -> dict[str, float]:
         with clock("write"):
             partition = observation_partition(name, day)
             quarantined = pd.concat([rejected, failed[rejected.columns]], ignore_index=True)
-            lake.write_partition(OBSERVATIONS, partition, _to_table(valid, OBSERVATION_SCHEMA))
-            lake.write_partition(QUARANTINE, partition, _to_table(quarantined, QUARANTINE_SCHEMA))
+            lake.write_partition(OBSERVATIONS, partition, to_table(valid, OBSERVATION_SCHEMA))
+            lake.write_partition(QUARANTINE, partition, to_table(quarantined, QUARANTINE_SCHEMA))
     return clock.totals
 
 
