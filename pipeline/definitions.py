@@ -2,24 +2,30 @@
 
 import dagster as dg
 
+from assets.alerts.assets import ALERT_ASSETS, AlertsResource
 from assets.catalog.assets import HubResource, model_catalog, unmatched_models
 from assets.ingest import build_source_assets
 from assets.sources import ALL_SOURCES
 from pipeline.resources import HttpResource, LakeResource
 from pipeline.schedules import daily_ingest_schedule, ingest_job
+from pipeline.sensors import FRESHNESS_CHECKS, SENSORS
 
 defs = dg.Definitions(
     assets=[
         *[asset for spec in ALL_SOURCES for asset in build_source_assets(spec)],
         model_catalog,
         unmatched_models,
+        *ALERT_ASSETS,
     ],
+    asset_checks=FRESHNESS_CHECKS,
     jobs=[ingest_job],
     schedules=[daily_ingest_schedule],
+    sensors=SENSORS,
     resources={
         "lake": LakeResource(),
         "http": HttpResource(),
         "hf_hub": HubResource(),
+        "alerts": AlertsResource(),
         **{spec.resource_key: spec.resource for spec in ALL_SOURCES},
     },
 )

@@ -48,7 +48,7 @@ def live_openrouter(http_server, body: bytes, lake_dir: Path, instance, day: dat
     return run_ingest(request, instance)
 
 
-def test_definitions_load_with_two_assets_and_three_checks_per_source():
+def test_definitions_load_with_two_assets_and_the_quality_checks_per_source():
     from pipeline.definitions import defs
 
     repository = defs.get_repository_def()
@@ -56,7 +56,8 @@ def test_definitions_load_with_two_assets_and_three_checks_per_source():
     for spec in ALL_SOURCES:
         assert {f"raw/{spec.name}", f"observations/{spec.name}"} <= keys
         checks = {c.name for c in repository.asset_graph.get_check_keys_for_assets({observations_asset_key(spec.name)})}
-        assert checks == {SCHEMA_AND_KEYS, ROW_COUNT_VS_PREVIOUS, OUTPUT_INPUT_RATIO}
+        freshness = {"freshness_check"} if spec.live else set()
+        assert checks == {SCHEMA_AND_KEYS, ROW_COUNT_VS_PREVIOUS, OUTPUT_INPUT_RATIO} | freshness
 
 
 def test_live_openrouter_day_lands_exact_prices_and_quarantines_dynamic_ones(

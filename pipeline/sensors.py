@@ -1,0 +1,125 @@
+"""What watches the pipeline: the automation that makes alerts follow the data, the run-failure alert to
+operators, and the freshness checks of every daily source.
+
+Alerts follow the data by declarative automation rather than an asset sensor: the conditions live on the
+assets (`price_changes` after any source lands today, `alert_deliveries` eagerly after `price_changes`), are
+evaluated per partition, so a day's deliveries follow that day's changes with no cursor or job to keep, and
+only for the latest day, so backfilling history never alerts. One sensor evaluates them, on by default: it
+only acts once observations land, which a schedule or a person starts.
+"""
+
+import json
+import smtplib
+import ssl
+import warnings
+from datetime import timedelta
+from email.message import EmailMessage
+
+import dagster as dg
+
+from assets.alerts.assets import ALERT_DELIVERIES, PRICE_CHANGES, AlertsResource
+from assets.alerts.rules import AlertConfigError
+from assets.alerts.sinks import DeliveryError, EmailSink, JsonlSink, Sink, SlackSink, WebhookSink, _env, _post_json
+from assets.ingest import observations_asset_key
+from assets.sources import ALL_SOURCES
+
+#: The sink of the rules file that run failures go to.
+OPERATORS = "operators"
+STALE_AFTER = timedelta(hours=36)
+
+alerts_automation = dg.AutomationConditionSensorDefinition(
+    "price_alerts_automation",
+    target=dg.AssetSelection.assets(PRICE_CHANGES, ALERT_DELIVERIES),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Recomputes today's price changes when a source lands, then delivers the alerts.",
+)
+
+
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
+def operators_on_run_failure(context: dg.RunFailureSensorContext, alerts: AlertsResource):
+    """Tells operators (the `operators` sink of the alert rules file) that a run failed: its id, its job and
+    the first line of the error, with every sink's secrets masked. Does nothing without that sink."""
+    try:
+        config = alerts.load()
+    except AlertConfigError as exc:
+        return dg.SkipReason(f"cannot tell operators: {exc}")
+    sink = config.sinks.get(OPERATORS) if config else None
+    if sink is None:
+        return dg.SkipReason(f"no `{OPERATORS}` sink in the alert rules file")
+    run = context.dagster_run
+    text = f"Run {run.run_id} of job {run.job_name} failed: {_first_error_line(context)}"
+    for each in config.sinks.values():
+        text = each.redact(text)
+    try:
+        _notify(sink, f"[LLM prices] run of {run.job_name} failed", text, run.run_id)
+    except DeliveryError as exc:
+        return dg.SkipReason(f"could not tell operators about run {run.run_id}: {sink.redact(str(exc))}")
+    return None
+
+
+def _first_error_line(context: dg.RunFailureSensorContext) -> str:
+    """The first failed step's error (the user code's, not Dagster's wrapper of it), else the run's message."""
+    for event in context.get_step_failure_events():
+        error = event.step_failure_data.error
+        if error is not None:
+            if error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+                error = error.cause
+            return f"{event.step_key}: {_first_line(error.message, error.cls_name)}"
+    return _first_line(context.failure_event.message, "unknown error")
+
+
+def _first_line(text: str | None, default: str) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else default
+
+
+def _notify(sink: Sink, subject: str, text: str, key: str) -> None:
+    """One plain message through any sink type (their `send` writes price alerts, not operator notes)."""
+    if isinstance(sink, SlackSink):
+        escaped = f"{subject}\n{text}".replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # Slack's
+        _post_json(_env(sink.webhook_url_env), {"text": escaped}, {}, sink.timeout_s)
+    elif isinstance(sink, WebhookSink):
+        body = {"subject": subject, "text": text, "run_id": key}
+        _post_json(_env(sink.url_env), body, {"Idempotency-Key": key}, sink.timeout_s)
+    elif isinstance(sink, EmailSink):
+        _email(sink, subject, text)
+    elif isinstance(sink, JsonlSink):
+        try:
+            with open(sink.path, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"subject": subject, "text": text, "run_id": key}) + "\n")
+        except OSError as exc:
+            raise DeliveryError(f"cannot append to {sink.path}: {exc.strerror}") from None
+
+
+def _email(sink: EmailSink, subject: str, text: str) -> None:
+    message = EmailMessage()
+    message["Subject"], message["From"], message["To"] = subject, sink.sender, ", ".join(sink.to)
+    message.set_content(text)
+    try:
+        with smtplib.SMTP(sink.host, sink.port, timeout=sink.timeout_s) as smtp:
+            if sink.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if sink.user is not None:
+                smtp.login(sink.user, _env(sink.password_env))
+            smtp.send_message(message)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(sink.redact(f"SMTP {sink.host}:{sink.port}: {type(exc).__name__}: {exc}")) from None
+
+
+# `build_last_update_freshness_checks` is superseded by `FreshnessPolicy`, which is still a preview that
+# needs `freshness: enabled` in dagster.yaml; the checks work everywhere.
+warnings.filterwarnings("ignore", message="Function `build_.*freshness_checks`", category=dg.SupersessionWarning)
+
+#: Red (ERROR) when a source has landed no partition for 36 hours: a day and a half, so one late or
+#: retried daily run does not flap. Only for sources the daily schedule fetches; the csv import has no cadence.
+FRESHNESS_CHECKS = dg.build_last_update_freshness_checks(
+    assets=[observations_asset_key(spec.name) for spec in ALL_SOURCES if spec.live],
+    lower_bound_delta=STALE_AFTER,
+    severity=dg.AssetCheckSeverity.ERROR,
+)
+
+freshness_sensor = dg.build_sensor_for_freshness_checks(
+    freshness_checks=FRESHNESS_CHECKS, name="observations_freshness", default_status=dg.DefaultSensorStatus.RUNNING
+)
+
+SENSORS = [alerts_automation, operators_on_run_failure, freshness_sensor]

@@ -1,0 +1,345 @@
+"""The alert assets in real Dagster runs: real OpenRouter days landed by the ingest job, then `price_changes`
+and `alert_deliveries` materialized against real receivers on 127.0.0.1 (the HTTP and aiosmtpd servers of
+test_alerts.py); the run-failure sensor, the freshness checks and the automation that chains the assets."""
+
+import json
+import os
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+import test_alerts as delivery
+from dagster._core.test_utils import freeze_time  # Dagster's own clock for tests: the event log follows it
+
+from assets.alerts import ALERTS
+from assets.alerts.assets import ALERT_ASSETS, NOT_CONFIGURED, AlertsResource, alert_deliveries, price_changes
+from assets.changes import CHANGES, changes_partition, changes_table
+from assets.changes import price_changes as diff_days
+from assets.ingest import observations_asset_key
+from assets.partitions import DAILY_PARTITIONS
+from assets.sources import ALL_SOURCES
+from pipeline.lake import OBSERVATIONS, Lake, observation_partition
+from pipeline.resources import LakeResource
+from pipeline.runner import IngestRequest, run_ingest
+from pipeline.sensors import FRESHNESS_CHECKS, SENSORS, freshness_sensor, operators_on_run_failure
+
+BEFORE, DAY, NEXT = date(2025, 9, 16), date(2025, 9, 17), date(2025, 9, 18)
+OPERATORS_TOKEN = "0per4tors-s3cret-5a6b7c"
+SECRETS = (*delivery.SECRETS, OPERATORS_TOKEN)
+
+#: the real receivers on 127.0.0.1 (fixtures): an HTTP server taking webhooks, an aiosmtpd server with a login
+receiver, mailbox = delivery.receiver, delivery.mailbox
+DEMO = Path(__file__).resolve().parent.parent / "pipeline" / "demo_data"
+
+
+# -- landed days and rules -------------------------------------------------------------------------
+def land(shared_data: Path, lake: Path, days: list[date], instance: dg.DagsterInstance, source="openrouter"):
+    folder = shared_data / "openrouter-models" if source == "openrouter" else DEMO / source
+    for day in days:
+        request = IngestRequest([source], day, day, lake_uri=str(lake), archive_dirs={source: str(folder)})
+        assert run_ingest(request, instance).success
+
+
+@pytest.fixture(scope="module")
+def landed(shared_data, tmp_path_factory) -> Path:
+    """A lake with the real OpenRouter observations of 2025-09-16 and 17, landed by the ingest job."""
+    lake = tmp_path_factory.mktemp("landed") / "lake"
+    land(shared_data, lake, [BEFORE, DAY], dg.DagsterInstance.ephemeral())
+    return lake
+
+
+@pytest.fixture
+def lake(landed, tmp_path) -> Path:
+    return Path(shutil.copytree(landed, tmp_path / "lake"))
+
+
+def write_rules(path: Path, receiver, mailbox, operators: str = "{type: slack, webhook_url_env: TEST_OPERATORS_URL}"):
+    """The rules of test_alerts.py (8 moves >= 10% to two webhooks, 4 listings to mail and a file) and an
+    `operators` sink; the alerts of 2025 must not expire while the tests run today."""
+    path.write_text(
+        f"""
+expire_after_days: 36500
+sinks:
+  slack: {{type: slack, webhook_url_env: TEST_SLACK_WEBHOOK_URL}}
+  hook: {{type: webhook, url_env: TEST_HOOK_URL}}
+  mail:
+    type: email
+    host: 127.0.0.1
+    port: {mailbox.port}
+    starttls: false
+    from: prices@example.org
+    to: [team@example.org]
+    user: alerts
+    password_env: TEST_SMTP_PASSWORD
+  file: {{type: jsonl, path: {path.parent / "alerts.jsonl"}}}
+  operators: {operators}
+rules:
+  - {{name: big-moves, kinds: [price_changed], min_relative_change: 0.10, sinks: [slack, hook]}}
+  - {{name: catalog, kinds: [listed, delisted], sinks: [mail, file]}}
+"""
+    )
+    return path
+
+
+@pytest.fixture
+def rules(tmp_path, receiver, mailbox, monkeypatch) -> Path:
+    """The secrets only in the environment."""
+    monkeypatch.setenv("TEST_SLACK_WEBHOOK_URL", f"{receiver.url}/services/{delivery.SLACK_TOKEN}")
+    monkeypatch.setenv("TEST_HOOK_URL", f"{receiver.url}/hooks/{delivery.HOOK_TOKEN}")
+    monkeypatch.setenv("TEST_OPERATORS_URL", f"{receiver.url}/operators/{OPERATORS_TOKEN}")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", delivery.SMTP_PASSWORD)
+    return write_rules(tmp_path / "rules.yaml", receiver, mailbox)
+
+
+def materialize(lake: Path, rules: Path | str, instance, day: date | None = None, assets=ALERT_ASSETS, **kwargs):
+    return dg.materialize(
+        assets,
+        partition_key=day.isoformat() if day else None,
+        resources={"lake": LakeResource(root_uri=str(lake)), "alerts": AlertsResource(rules_file=str(rules))},
+        instance=instance,
+        **kwargs,
+    )
+
+
+def metadata(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition, days: int = 1) -> dict:
+    """The run's metadata of `asset`; a ranged run records it once per day."""
+    materializations = result.asset_materializations_for_node(asset.op.name)
+    assert len(materializations) == days
+    return {key: value.value for key, value in materializations[-1].metadata.items()}
+
+
+def delivery_check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation
+
+
+# -- alerts of two real days -----------------------------------------------------------------------
+def test_two_real_days_send_exactly_the_matching_alerts_and_a_rerun_sends_none(
+    shared_data, lake, rules, receiver, mailbox
+):
+    instance = dg.DagsterInstance.ephemeral()
+    first = materialize(lake, rules, instance, BEFORE)  # the first day in the lake: nothing to compare with
+    assert metadata(first, price_changes)["compared_with"] == {"2025-09-16": {"openrouter": None}}
+    assert metadata(first, alert_deliveries)["alerts_matched"] == 0 and receiver.accepted == []
+
+    result = materialize(lake, rules, instance, DAY)
+    changed = metadata(result, price_changes)
+    assert changed["compared_with"] == {"2025-09-17": {"openrouter": "2025-09-16"}}
+    counts = {kind: changed[kind] for kind in ("price_changed", "listed", "delisted", "cheapest_provider_changed")}
+    assert counts == {"price_changed": 33, "listed": 1, "delisted": 3, "cheapest_provider_changed": 0}
+    assert changed["dagster/row_count"] == 37
+    assert changed["biggest_moves"].count("\n| 2025-09-17 | openrouter | price_changed |") == 10
+    stored = Lake(str(lake)).read_partition(CHANGES, changes_partition("openrouter", DAY)).to_pandas()
+    assert len(stored) == 37 and set(stored["previous_date"]) == {BEFORE}
+
+    expected = delivery.expected_from_json(shared_data)
+    delivered = metadata(result, alert_deliveries)
+    assert (delivered["alerts_matched"], delivered["delivered"], delivered["failed"]) == (8 * 2 + 4 * 2, 24, 0)
+    assert delivery_check(result).passed
+    slack, hook = receiver.posts("/services/"), receiver.posts("/hooks/")
+    assert sorted(delivery.listing_in(p["json"]["text"]) for p in slack) == sorted(
+        ("price_changed", i) for i in expected["price_changed"]
+    )
+    assert sorted(p["json"]["change"]["provider_model_id"] for p in hook) == sorted(expected["price_changed"])
+    assert all(p["headers"]["Idempotency-Key"] == p["json"]["alert_id"] for p in hook)
+    catalog = {("listed", i) for i in expected["listed"]} | {("delisted", i) for i in expected["delisted"]}
+    assert {delivery.listing_in(m.get_content()) for m in mailbox.messages} == catalog and len(mailbox.messages) == 4
+    lines = (rules.parent / "alerts.jsonl").read_text().splitlines()
+    assert {(c["kind"], c["provider_model_id"]) for c in (json.loads(line)["change"] for line in lines)} == catalog
+    assert len(lines) == 4
+
+    again = materialize(lake, rules, instance, DAY)  # re-materializing the day
+    assert metadata(again, price_changes)["dagster/row_count"] == 37
+    redelivered = metadata(again, alert_deliveries)
+    assert (redelivered["delivered"], redelivered["already_done"]) == (0, 24)
+    assert (len(receiver.accepted), len(mailbox.messages)) == (16, 4)
+    assert len((rules.parent / "alerts.jsonl").read_text().splitlines()) == 4
+
+
+def test_a_receiver_outage_is_retried_by_a_later_run_once_and_nothing_secret_is_stored(lake, rules, receiver, mailbox):
+    instance = dg.DagsterInstance.ephemeral()
+    receiver.failures_left = 3
+    down = materialize(lake, rules, instance, DAY)
+    report = metadata(down, alert_deliveries)
+    assert (report["delivered"], report["failed"]) == (21, 3)
+    assert report["errors"].count("HTTP 503 Service Unavailable") == 3
+    check = delivery_check(down)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN  # yellow, the run succeeds
+    assert down.success
+
+    later = materialize(lake, rules, instance, NEXT)  # the next day's run, a day with no data yet
+    assert metadata(later, price_changes)["compared_with"] == {"2025-09-18": {}}
+    retried = metadata(later, alert_deliveries)
+    assert (retried["alerts_matched"], retried["delivered"], retried["failed"]) == (0, 3, 0)
+    assert delivery_check(later).passed
+    sent = [p["path"] + p["json"].get("alert_id", p["json"].get("text", "")) for p in receiver.accepted]
+    assert len(sent) == len(set(sent)) == 16 and receiver.refused == 3 and len(mailbox.messages) == 4
+
+    assert metadata(materialize(lake, rules, instance, DAY), alert_deliveries)["delivered"] == 0
+    assert len(receiver.accepted) == 16
+    ledger = pd.read_parquet(Path(lake) / ALERTS)
+    attempts = ledger.groupby("alert_id")["status"].agg(list)
+    assert attempts.map(lambda s: s[-1]).value_counts().to_dict() == {"delivered": 24}
+    assert (attempts.map(lambda s: s.count("failed")) == 1).sum() == 3
+
+    stored = [p.read_bytes().decode("latin-1") for p in Path(lake).rglob("*") if p.is_file()]
+    stored.append(repr(ledger.to_dict("records")))
+    logged = [dg.serialize_value(e) for r in (down, later) for e in instance.all_logs(r.run_id)]
+    assert any("HTTP 503" in text for text in stored) and any("HTTP 503" in text for text in logged)
+    for secret in SECRETS:
+        assert not [text for text in stored + logged if secret in text]
+
+
+# -- ranges, gaps, stale rows, no rules ------------------------------------------------------------
+def test_a_ranged_run_goes_day_by_day_replaces_stale_changes_and_sends_nothing_without_rules(lake, receiver, mailbox):
+    store = Lake(str(lake))
+    observed = {
+        day: store.read_partition(OBSERVATIONS, observation_partition("openrouter", day)).to_pandas()
+        for day in (BEFORE, DAY)
+    }
+    stale = diff_days(observed[DAY], observed[BEFORE], DAY, BEFORE, source="litellm")  # a source gone since
+    store.write_partition(CHANGES, changes_partition("litellm", DAY), changes_table(stale))
+    assert len(stale) == 37
+
+    tags = {"dagster/asset_partition_range_start": "2025-09-16", "dagster/asset_partition_range_end": "2025-09-17"}
+    result = materialize(lake, "", dg.DagsterInstance.ephemeral(), tags=tags)
+    changed = metadata(result, price_changes, days=2)
+    assert changed["compared_with"] == {
+        "2025-09-16": {"openrouter": None},
+        "2025-09-17": {"litellm": None, "openrouter": "2025-09-16"},
+    }
+    assert changed["dagster/row_count"] == 37
+    assert store.read_partition(CHANGES, changes_partition("litellm", DAY)).num_rows == 0
+    assert metadata(result, alert_deliveries, days=2) == {"status": NOT_CONFIGURED}
+    assert delivery_check(result).passed
+    assert receiver.accepted == [] and mailbox.messages == [] and store.partition_values(ALERTS) == []
+
+
+def test_a_collapsed_day_is_held_back_not_alerted_as_delistings(lake, rules, receiver, mailbox):
+    store = Lake(str(lake))
+    before = store.row_count(OBSERVATIONS, observation_partition("openrouter", BEFORE))
+    day = store.read_partition(OBSERVATIONS, observation_partition("openrouter", DAY))
+    collapsed = day.slice(0, before // 3)  # a broken scrape: a third of the listings
+    store.write_partition(OBSERVATIONS, observation_partition("openrouter", DAY), collapsed)
+
+    result = materialize(lake, rules, dg.DagsterInstance.ephemeral(), DAY)
+    changed = metadata(result, price_changes)
+    held = f"{collapsed.num_rows} rows after {before} on 2025-09-16 (row_count_vs_previous)"
+    assert changed["held_back"] == {"2025-09-17/openrouter": held}
+    assert changed["dagster/row_count"] == 0
+    assert store.read_partition(CHANGES, changes_partition("openrouter", DAY)).num_rows == 0
+    assert metadata(result, alert_deliveries)["alerts_matched"] == 0
+    assert receiver.accepted == [] and mailbox.messages == []
+
+
+def test_a_gap_compares_with_the_latest_earlier_day_with_data(shared_data, tmp_path):
+    """The shared history has no 2024-09-22/23."""
+    lake, instance = tmp_path / "lake", dg.DagsterInstance.ephemeral()
+    land(shared_data, lake, [date(2024, 9, 21), date(2024, 9, 24)], instance)
+    result = materialize(lake, "", instance, date(2024, 9, 24), assets=[price_changes])
+    changed = metadata(result, price_changes)
+    assert changed["compared_with"] == {"2024-09-24": {"openrouter": "2024-09-21"}}
+    stored = Lake(str(lake)).read_partition(CHANGES, changes_partition("openrouter", date(2024, 9, 24)))
+    assert stored.num_rows == changed["dagster/row_count"] > 0
+    assert set(stored.column("previous_date").to_pylist()) == {date(2024, 9, 21)}
+
+
+# -- operators, freshness, automation --------------------------------------------------------------
+@dg.asset
+def posts_to_a_webhook():
+    raise RuntimeError(f"cannot post to {os.environ['TEST_HOOK_URL']}\nmore detail")
+
+
+@pytest.mark.parametrize("operators", ["slack", "email"])
+def test_a_failed_run_is_told_to_the_operators_sink_without_secrets(operators, rules, receiver, mailbox, monkeypatch):
+    if operators == "email":
+        email = (
+            f"{{type: email, host: 127.0.0.1, port: {mailbox.port}, starttls: false, from: prices@example.org, "
+            "to: [ops@example.org], user: alerts, password_env: TEST_SMTP_PASSWORD}"
+        )
+        write_rules(rules, receiver, mailbox, email)
+    instance = dg.DagsterInstance.ephemeral()
+    failed = dg.materialize([posts_to_a_webhook], instance=instance, raise_on_error=False)
+    assert not failed.success
+    context = dg.build_run_status_sensor_context(
+        sensor_name=operators_on_run_failure.name,
+        dagster_event=failed.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=failed.dagster_run,
+        resources={"alerts": AlertsResource(rules_file=str(rules))},
+    ).for_run_failure()
+    assert operators_on_run_failure(context) is None
+
+    job = failed.dagster_run.job_name
+    expected = (
+        f"Run {failed.run_id} of job {job} failed: "
+        f"posts_to_a_webhook: RuntimeError: cannot post to http://127.0.0.1/***"
+    )
+    if operators == "slack":
+        (post,) = receiver.posts("/operators/")
+        assert post["json"] == {"text": f"[LLM prices] run of {job} failed\n{expected}"}
+    else:
+        (message,) = mailbox.messages
+        assert message["Subject"] == f"[LLM prices] run of {job} failed" and message["To"] == "ops@example.org"
+        assert message.get_content().strip() == expected
+    told = repr([p["json"] for p in receiver.accepted]) + "".join(m.as_string() for m in mailbox.messages)
+    assert receiver.posts("/hooks/") == [] and all(secret not in told for secret in SECRETS)
+
+    if operators == "slack":  # the operators' receiver is down: the sensor says so, without the secret
+        monkeypatch.setenv("TEST_OPERATORS_URL", f"http://127.0.0.1:{delivery.free_port()}/o/{OPERATORS_TOKEN}")
+        down = operators_on_run_failure(context)
+        assert "cannot reach the receiver" in down.skip_message and OPERATORS_TOKEN not in down.skip_message
+
+    rules.write_text("sinks: {}\n")
+    skipped = operators_on_run_failure(context)
+    assert isinstance(skipped, dg.SkipReason) and "no `operators` sink" in skipped.skip_message
+
+
+def test_freshness_checks_fail_for_a_source_with_no_new_partition_for_36_hours(shared_data, tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    land(shared_data, tmp_path / "lake", [DAY], instance)  # openrouter lands now
+    later = datetime.now(UTC) + timedelta(hours=37)
+    with freeze_time(later):
+        land(shared_data, tmp_path / "lake", [date(2025, 1, 13)], instance, source="litellm")  # 37 hours later
+        checks = dg.Definitions(asset_checks=FRESHNESS_CHECKS).resolve_implicit_global_asset_job_def()
+        result = checks.execute_in_process(instance=instance, raise_on_error=False)
+    evaluations = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {spec.name for spec in ALL_SOURCES if spec.live} and "litellm" in evaluations
+    assert "csv" not in evaluations  # imported by hand: no cadence to be late for
+    assert evaluations["litellm"].passed
+    assert not evaluations["openrouter"].passed and "overdue" in evaluations["openrouter"].description
+    assert not evaluations["huggingface"].passed  # never landed
+    assert {e.severity for e in evaluations.values()} == {dg.AssetCheckSeverity.ERROR}  # red
+
+    request = freshness_sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()))
+    assert set(request.asset_check_keys) == {key for check in FRESHNESS_CHECKS for key in check.check_keys}
+
+
+def test_todays_changes_follow_any_landed_source_and_deliveries_follow_them():
+    automation = next(s for s in SENSORS if isinstance(s, dg.AutomationConditionSensorDefinition))
+    assert automation.default_status == dg.DefaultSensorStatus.RUNNING
+    assert alert_deliveries.op.pool == "alerts"
+    sources = [dg.AssetSpec(observations_asset_key(spec.name), partitions_def=DAILY_PARTITIONS) for spec in ALL_SOURCES]
+    resources = {"lake": LakeResource(), "alerts": AlertsResource()}
+    every = dg.Definitions(assets=[*sources, *ALERT_ASSETS], resources=resources)
+    instance = dg.DagsterInstance.ephemeral()
+    today = DAILY_PARTITIONS.get_last_partition_key()
+
+    quiet = dg.evaluate_automation_conditions(defs=every, instance=instance)
+    assert quiet.total_requested == 0  # no source landed: nothing to compare
+
+    for source in ("openrouter", "litellm"):
+        instance.report_runless_asset_event(dg.AssetMaterialization(observations_asset_key(source), partition=today))
+    instance.report_runless_asset_event(  # an old day landing (a backfill) triggers nothing
+        dg.AssetMaterialization(observations_asset_key("openrouter"), partition="2025-09-17")
+    )
+    landed = dg.evaluate_automation_conditions(defs=every, instance=instance, cursor=quiet.cursor)
+    assert landed.get_requested_partitions(price_changes.key) == {today}
+    assert landed.get_requested_partitions(alert_deliveries.key) == {today}  # in the same tick
+    assert landed.total_requested == 2
+
+    again = dg.evaluate_automation_conditions(defs=every, instance=instance, cursor=landed.cursor)
+    assert again.total_requested == 0
