@@ -3,11 +3,19 @@
 import dagster as dg
 
 from assets.alerts.assets import ALERT_ASSETS, AlertsResource
+from assets.analytics.assets import ANALYTICS_ASSETS
 from assets.catalog.assets import HubResource, model_catalog, unmatched_models
 from assets.ingest import build_source_assets
 from assets.sources import ALL_SOURCES
 from pipeline.resources import HttpResource, LakeResource
-from pipeline.schedules import daily_ingest_schedule, ingest_job
+from pipeline.schedules import (
+    daily_ingest_schedule,
+    daily_spreads_schedule,
+    ingest_job,
+    monthly_trends_schedule,
+    spreads_job,
+    trends_job,
+)
 from pipeline.sensors import FRESHNESS_CHECKS, SENSORS
 
 defs = dg.Definitions(
@@ -16,10 +24,11 @@ defs = dg.Definitions(
         model_catalog,
         unmatched_models,
         *ALERT_ASSETS,
+        *ANALYTICS_ASSETS,
     ],
     asset_checks=FRESHNESS_CHECKS,
-    jobs=[ingest_job],
-    schedules=[daily_ingest_schedule],
+    jobs=[ingest_job, spreads_job, trends_job],
+    schedules=[daily_ingest_schedule, daily_spreads_schedule, monthly_trends_schedule],
     sensors=SENSORS,
     resources={
         "lake": LakeResource(),

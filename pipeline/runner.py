@@ -50,14 +50,12 @@ def run_ingest(request: IngestRequest, instance: dg.DagsterInstance) -> dg.Execu
         raise ValueError(f"unknown source(s) {unknown}; known: {sorted(SOURCES_BY_NAME)}")
     selection = [key for name in request.sources for key in (raw_asset_key(name), observations_asset_key(name))]
     job = defs.resolve_job_def(INGEST_JOB)
+    checks = {key for key in job.asset_layer.asset_graph.asset_check_keys if key.asset_key in set(selection)}
+    subset = job.get_subset(asset_selection=set(selection), asset_check_selection=checks)
     first, last = request.first_day.isoformat(), request.last_day.isoformat()
     partition = {"partition_key": first} if first == last else {"tags": _range_tags(first, last)}
-    return job.execute_in_process(
-        run_config=_run_config(request),
-        instance=instance,
-        asset_selection=selection,
-        raise_on_error=False,
-        **partition,
+    return subset.execute_in_process(
+        run_config=_run_config(request), instance=instance, raise_on_error=False, **partition
     )
 
 

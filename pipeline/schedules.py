@@ -1,16 +1,20 @@
-"""When things run: every source's ingestion at 06:00 UTC, each source in a run of its own."""
+"""When things run: every source's ingestion at 06:00 UTC, each source in a run of its own; the day's
+spreads at 07:00 UTC; the cost trends of the month that ended on the 1st."""
 
 import dagster as dg
 
+from assets.analytics.assets import COST_TRENDS, DAILY_SPREADS
 from assets.ingest import observations_asset_key, raw_asset_key
-from assets.partitions import DAILY_PARTITIONS
+from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS
 from assets.sources import ALL_SOURCES
+from pipeline.sensors import FRESHNESS_CHECKS
 
 INGEST_JOB = "daily_ingest"
 
 ingest_job = dg.define_asset_job(
     INGEST_JOB,
-    selection=dg.AssetSelection.groups("sources", "observations"),
+    # the freshness checks on these assets are the freshness sensor's to run, not the ingest's
+    selection=dg.AssetSelection.groups("sources", "observations") - dg.AssetSelection.checks(*FRESHNESS_CHECKS),
     partitions_def=DAILY_PARTITIONS,
     description="Fetch, archive, parse and validate the day's prices of every source.",
 )
@@ -29,3 +33,34 @@ def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
             asset_selection=[raw_asset_key(spec.name), observations_asset_key(spec.name)],
             tags={"source": spec.name},
         )
+
+
+SPREADS_JOB = "daily_analytics"
+TRENDS_JOB = "monthly_trends"
+
+spreads_job = dg.define_asset_job(
+    SPREADS_JOB,
+    selection=dg.AssetSelection.assets(DAILY_SPREADS),
+    partitions_def=DAILY_PARTITIONS,
+    description="Recompute the day's across-provider price spreads from every source's observations.",
+)
+trends_job = dg.define_asset_job(
+    TRENDS_JOB,
+    selection=dg.AssetSelection.assets(COST_TRENDS),
+    partitions_def=MONTHLY_PARTITIONS,
+    description="Refit the month's cost trends from its daily provider prices.",
+)
+
+
+@dg.schedule(job=spreads_job, cron_schedule="0 7 * * *", execution_timezone="UTC")
+def daily_spreads_schedule(context: dg.ScheduleEvaluationContext):
+    """Today's spreads at 07:00 UTC, an hour after the 06:00 ingest has landed today's observations."""
+    day = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(run_key=f"{SPREADS_JOB}-{day}", partition_key=day)
+
+
+#: On the 1st at 08:00 UTC, the month that just ended (the newest monthly partition) is refitted, once
+#: its last day's spreads are in.
+monthly_trends_schedule = dg.build_schedule_from_partitioned_job(
+    trends_job, name="monthly_trends_schedule", day_of_month=1, hour_of_day=8, minute_of_hour=0
+)
