@@ -36,10 +36,25 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
 
     back = commands.add_parser(
-        "backfill", help="land a folder of dated captures (<dir>/<YYYY-MM-DD>.json[.gz]) as one run"
+        "backfill",
+        help="land a history of captures as one run: a folder of dated captures (<dir>/<YYYY-MM-DD>.json[.gz]), "
+        "a git repository's history of one file, or the Wayback Machine's captures of a URL",
     )
     back.add_argument("--source", required=True, help="the source the captures are of, e.g. openrouter")
-    back.add_argument("--from-dir", type=Path, required=True, dest="folder")
+    history = back.add_mutually_exclusive_group(required=True)
+    history.add_argument("--from-dir", type=Path, dest="folder", help="a folder of dated captures")
+    history.add_argument(
+        "--git",
+        metavar="PATH_OR_URL",
+        help="a git repository (local path or URL) whose history of --path holds the captures: "
+        "the file as of the last commit of each UTC day",
+    )
+    history.add_argument(
+        "--wayback",
+        metavar="URL",
+        help="the URL whose Wayback Machine captures to land: the last of each UTC day ($WAYBACK_API_BASE)",
+    )
+    back.add_argument("--path", help="with --git: the file in the repository, e.g. data/output.json")
     back.add_argument("--start", type=date.fromisoformat, help="first day to land (default: the first captured)")
     back.add_argument("--end", type=date.fromisoformat, help="last day to land (default: the last captured)")
     back.add_argument("--force", action="store_true", help="re-land days already in the lake")
@@ -53,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     args = parser.parse_args(argv)
+    if args.command == "backfill" and bool(args.git) != bool(args.path):
+        back.error("--path goes with --git (and --git needs --path)")
     warnings.filterwarnings("ignore", message=r".*currently in (beta|preview)")  # Dagster's API-status notices
     handler = {"run": _run, "demo": _demo, "import-csv": _import_csv, "coverage": _coverage, "backfill": _backfill}[
         args.command
@@ -92,22 +109,35 @@ def _import_csv(args) -> int:
 def _demo(args) -> int:
     from pipeline import report
     from pipeline.lake import Lake
-    from pipeline.runner import DEFAULT_DAGSTER_HOME, IngestRequest, instance_for_cli, run_ingest
+    from pipeline.runner import DEFAULT_DAGSTER_HOME, IngestRequest, instance_for_cli, run_ingest, run_job
+    from pipeline.schedules import CATALOG_JOB, CHANGES_JOB, SPREADS_JOB, TRENDS_JOB
 
     archives = {folder.name: str(folder) for folder in sorted(DEMO_DATA.iterdir()) if folder.is_dir()}
     days = sorted({p.name.split(".")[0] for folder in DEMO_DATA.iterdir() if folder.is_dir() for p in folder.iterdir()})
-    first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    first, last = days[0], days[-1]
     print(f"Demo: {len(archives)} sources x {len(days)} days ({first} .. {last}) from {DEMO_DATA}, into {args.lake}/")
-    result = run_ingest(
-        IngestRequest(list(archives), first, last, lake_uri=args.lake, archive_dirs=archives), instance_for_cli()
-    )
-    status = _print_run(result)
+    instance = instance_for_cli()
+    request = IngestRequest(list(archives), date.fromisoformat(first), date.fromisoformat(last), args.lake, archives)
+    status = _print_run(run_ingest(request, instance))
+    offline_catalog = {"model_catalog": {"config": {"enrich_from_hub": False}}}
+    for job, partitions, ops in (
+        (CATALOG_JOB, {}, offline_catalog),
+        (SPREADS_JOB, {"first": first, "last": last}, None),
+        (CHANGES_JOB, {"first": first, "last": last}, None),
+        (TRENDS_JOB, {"first": first[:8] + "01"}, None),
+    ):
+        result = run_job(job, instance, lake_uri=args.lake, ops_config=ops, **partitions)
+        print(f"{job:<24} {'succeeded' if result.success else 'FAILED'}")
+        status = max(status, 0 if result.success else 1)
+
     lake = Lake(args.lake)
     _section("Rows per source and day", report.rows_per_source(lake))
     _section("Why rows were quarantined", report.quarantine_reasons(lake))
     _section(
-        f"Price spreads on {last} (USD per million tokens, 3:1 blend)", report.price_spreads(lake, last.isoformat())
+        f"Price spreads on {last} (USD per million tokens, 3:1 blend; daily_spreads)", report.spreads_on(lake, last)
     )
+    _section(f"Price changes on {last} (price_changes)", report.changes_on(lake, last))
+    _section(f"Minimum-price trend, {first[:7]} (cost_trends)", report.min_price_trend(lake, first[:7]))
     scan = f"read_parquet('{lake.uri('observations')}', hive_partitioning=true)"
     print(f"\nQuery the lake (DuckDB SQL): select * from {scan}")
     home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
@@ -116,26 +146,99 @@ def _demo(args) -> int:
 
 
 def _backfill(args) -> int:
-    from tqdm import tqdm
-
-    from pipeline.backfill import plan_backfill, run_backfill
     from pipeline.lake import Lake
-    from pipeline.runner import instance_for_cli
 
     lake_uri = args.lake or os.environ.get("PRICE_LAKE_URI", "lake")
-    plan = plan_backfill(Lake(lake_uri), args.source, args.folder, args.start, args.end, args.force)
+    lake = Lake(lake_uri)
+    if args.folder:
+        from pipeline.backfill import plan_backfill
+
+        plan = plan_backfill(lake, args.source, args.folder, args.start, args.end, args.force)
+        _print_plan(args.source, plan)
+        return _run_backfill(plan, args.folder, lake_uri) if plan.todo else 0
+    return _backfill_from_history(args, lake, lake_uri)
+
+
+def _backfill_from_history(args, lake, lake_uri: str) -> int:
+    """Stage the days to do from a git history or the Wayback Machine into a temp folder, then run."""
+    from assets.importers.git_history import GitHistoryError
+    from assets.importers.wayback import WaybackError
+    from pipeline.http import HttpError
+
+    with tempfile.TemporaryDirectory(prefix="llmprices-staging-") as folder:
+        try:
+            history = _open_history(args, folder)
+            with history:
+                return _stage_and_run(args, history, lake, lake_uri, Path(folder))
+        except (GitHistoryError, WaybackError, HttpError, ValueError) as exc:
+            print(f"backfill: {exc}", file=sys.stderr)
+            return 2
+
+
+def _stage_and_run(args, history, lake, lake_uri: str, folder: Path) -> int:
+    from tqdm import tqdm
+
+    from pipeline.backfill import stage_import
+
+    bar = None
+
+    def planned(plan) -> None:
+        nonlocal bar
+        _print_plan(args.source, plan)
+        if plan.todo:
+            bar = tqdm(total=len(plan.todo), unit="day", desc="fetching")
+
+    def staged(done: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        plan, report = stage_import(
+            history, lake, args.source, folder, args.start, args.end, args.force, planned, staged
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    for day, why in sorted(report.failed.items()):
+        print(f"{day}: capture not fetched, left for the next run: {why}", file=sys.stderr)
+    status = _run_backfill(plan, folder, lake_uri) if plan.todo else 0
+    return max(status, 1 if report.failed else 0)
+
+
+def _open_history(args, workdir: str):
+    if args.git:
+        from assets.importers.git_history import GitHistory
+
+        return GitHistory(args.git, args.path, workdir=workdir)
+    from assets.importers.wayback import WaybackHistory
+
+    return WaybackHistory(args.wayback, start=args.start, end=args.end)
+
+
+def _print_plan(source: str, plan) -> None:
     print(
-        f"{args.source}: {len(plan.captured)} captured day(s), {len(plan.captured) - len(plan.todo)} already "
+        f"{source}: {len(plan.captured)} captured day(s), {len(plan.captured) - len(plan.todo)} already "
         f"in the lake, {len(plan.todo)} to land in {len(plan.spans)} run(s)"
     )
-    if not plan.todo:
-        return 0
-    with tqdm(total=len(plan.todo), unit="day", desc=args.source) as bar:
+
+
+def _run_backfill(plan, folder: Path, lake_uri: str) -> int:
+    from tqdm import tqdm
+
+    from pipeline.backfill import run_backfill
+    from pipeline.runner import instance_for_cli
+
+    with (
+        tqdm(total=len(plan.todo), unit="day", desc="raw", position=0) as raw_bar,
+        tqdm(total=len(plan.todo), unit="day", desc="landed", position=1) as bar,
+    ):
 
         def progress(done: int) -> None:
             bar.update(done - bar.n)
 
-        results = run_backfill(plan, args.folder, lake_uri, instance_for_cli(), progress)
+        def archived(done: int) -> None:
+            raw_bar.update(done - raw_bar.n)
+
+        results = run_backfill(plan, folder, lake_uri, instance_for_cli(), progress, archived)
     return max(_print_run(result) for result in results)
 
 

@@ -9,12 +9,15 @@ from assets.ingest import build_source_assets
 from assets.sources import ALL_SOURCES
 from pipeline.resources import HttpResource, LakeResource
 from pipeline.schedules import (
+    catalog_job,
+    changes_job,
     daily_ingest_schedule,
     daily_spreads_schedule,
     ingest_job,
     monthly_trends_schedule,
     spreads_job,
     trends_job,
+    weekly_catalog_schedule,
 )
 from pipeline.sensors import FRESHNESS_CHECKS, SENSORS
 
@@ -27,8 +30,8 @@ defs = dg.Definitions(
         *ANALYTICS_ASSETS,
     ],
     asset_checks=FRESHNESS_CHECKS,
-    jobs=[ingest_job, spreads_job, trends_job],
-    schedules=[daily_ingest_schedule, daily_spreads_schedule, monthly_trends_schedule],
+    jobs=[ingest_job, spreads_job, trends_job, changes_job, catalog_job],
+    schedules=[daily_ingest_schedule, daily_spreads_schedule, monthly_trends_schedule, weekly_catalog_schedule],
     sensors=SENSORS,
     resources={
         "lake": LakeResource(),

@@ -7,9 +7,6 @@ import pandas as pd
 
 from pipeline.lake import OBSERVATIONS, QUARANTINE, Lake
 
-#: Quantizations below 16-bit change the product; the seed left them out of price comparisons.
-REDUCED_PRECISION = ("fp8", "fp6", "fp4", "int8", "int4")
-
 
 def _scan(lake: Lake, table: str) -> str:
     return f"read_parquet('{lake.uri(table)}', hive_partitioning = true, union_by_name = true)"
@@ -35,23 +32,32 @@ def quarantine_reasons(lake: Lake, limit: int = 8) -> pd.DataFrame:
     return duckdb.sql(query).df()
 
 
-def price_spreads(lake: Lake, day: str, min_providers: int = 3, limit: int = 10) -> pd.DataFrame:
-    """Blended-price spread per model across providers on one day: full-precision, paid listings,
-    one price per provider (its cheapest), OpenRouter's own resale price left out."""
-    quantized = ", ".join(f"'{q}'" for q in REDUCED_PRECISION)
+def spreads_on(lake: Lake, day: str, min_providers: int = 3, limit: int = 10) -> pd.DataFrame:
+    """The `daily_spreads` rows of one day for models with at least `min_providers` providers."""
     query = f"""
-        with listings as (
-            select model, provider, min(blended_usd_per_mtok) as blended
-            from {_scan(lake, OBSERVATIONS)}
-            where snapshot_date = DATE '{day}' and provider <> 'openrouter' and not is_free
-              and coalesce(lower(quantization), '') not in ({quantized})
-            group by model, provider
-        )
-        select model, count(*) as n_providers, round(min(blended), 3) as min,
-               round(median(blended), 3) as median, round(max(blended), 3) as max,
-               round(max(blended) / nullif(min(blended), 0), 1) as max_over_min,
-               arg_min(provider, blended) as cheapest_provider
-        from listings group by model having count(*) >= {min_providers}
-        order by n_providers desc, model limit {limit}
+        select model, n_providers, round(min, 3) as min, round(median, 3) as median, round(max, 3) as max,
+               round(max_over_min, 1) as max_over_min, cheapest_provider
+        from read_parquet('{lake.path("spreads")}/snapshot_date={day}/*.parquet')
+        where n_providers >= {min_providers} order by n_providers desc, model limit {limit}
+    """
+    return duckdb.sql(query).df()
+
+
+def min_price_trend(lake: Lake, month: str) -> pd.DataFrame:
+    """The month's minimum-price trend: fixed cost, variable cost per 10B parameters, R², 10T price."""
+    query = f"""
+        select n_models, round(intercept, 4) as fixed_cost, round(variable_cost_per_10b, 4) as per_10b_params,
+               round(r2, 3) as r2, round(price_10t, 2) as price_10t_model, models
+        from read_parquet('{lake.path("trends/min_price_fit")}/month={month}/*.parquet')
+    """
+    return duckdb.sql(query).df()
+
+
+def changes_on(lake: Lake, day: str) -> pd.DataFrame:
+    """Price changes found on one day, per source and kind, with the day each source was compared with."""
+    query = f"""
+        select source, previous_date, kind, count(*) as changes
+        from read_parquet('{lake.path("changes")}/snapshot_date={day}/*/*.parquet', hive_partitioning = true)
+        group by all order by source, kind
     """
     return duckdb.sql(query).df()

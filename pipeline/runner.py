@@ -59,6 +59,29 @@ def run_ingest(request: IngestRequest, instance: dg.DagsterInstance) -> dg.Execu
     )
 
 
+def run_job(
+    job_name: str,
+    instance: dg.DagsterInstance,
+    *,
+    first: str | None = None,
+    last: str | None = None,
+    lake_uri: str | None = None,
+    ops_config: dict | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One run of a project job over a partition (or a range of them), e.g. the analytics after an ingest."""
+    from pipeline.definitions import defs
+
+    partition = {}
+    if first:
+        partition = {"partition_key": first} if last in (None, first) else {"tags": _range_tags(first, last)}
+    run_config = {"ops": ops_config or {}, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if lake_uri:
+        run_config["resources"] = {"lake": {"config": {"root_uri": lake_uri}}}
+    return defs.resolve_job_def(job_name).execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False, **partition
+    )
+
+
 def _range_tags(first: str, last: str) -> dict[str, str]:
     return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
 

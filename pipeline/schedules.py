@@ -3,7 +3,9 @@ spreads at 07:00 UTC; the cost trends of the month that ended on the 1st."""
 
 import dagster as dg
 
+from assets.alerts.assets import PRICE_CHANGES
 from assets.analytics.assets import COST_TRENDS, DAILY_SPREADS
+from assets.catalog.assets import MODEL_CATALOG, UNMATCHED_MODELS_KEY
 from assets.ingest import observations_asset_key, raw_asset_key
 from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS
 from assets.sources import ALL_SOURCES
@@ -37,6 +39,8 @@ def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
 
 SPREADS_JOB = "daily_analytics"
 TRENDS_JOB = "monthly_trends"
+CHANGES_JOB = "price_changes_backfill"
+CATALOG_JOB = "catalog_refresh"
 
 spreads_job = dg.define_asset_job(
     SPREADS_JOB,
@@ -50,6 +54,25 @@ trends_job = dg.define_asset_job(
     partitions_def=MONTHLY_PARTITIONS,
     description="Refit the month's cost trends from its daily provider prices.",
 )
+
+
+changes_job = dg.define_asset_job(
+    CHANGES_JOB,
+    selection=dg.AssetSelection.assets(PRICE_CHANGES),
+    partitions_def=DAILY_PARTITIONS,
+    description="Recompute price changes over a day range (e.g. after a backfill); sends no alerts.",
+)
+catalog_job = dg.define_asset_job(
+    CATALOG_JOB,
+    selection=dg.AssetSelection.assets(MODEL_CATALOG, UNMATCHED_MODELS_KEY),
+    description="Rebuild the model catalog (curated + Hugging Face Hub) and the list of unmatched model ids.",
+)
+
+
+@dg.schedule(job=catalog_job, cron_schedule="0 5 * * 1", execution_timezone="UTC")
+def weekly_catalog_schedule(context: dg.ScheduleEvaluationContext):
+    """Mondays 05:00 UTC: new Hub parameter counts and the week's unmatched ids, before the daily ingest."""
+    return dg.RunRequest(run_key=f"{CATALOG_JOB}-{context.scheduled_execution_time.date()}")
 
 
 @dg.schedule(job=spreads_job, cron_schedule="0 7 * * *", execution_timezone="UTC")

@@ -28,6 +28,13 @@ def test_demo_runs_the_whole_pipeline_offline_and_shows_rows_checks_and_spreads(
     spread = next(line for line in out.splitlines() if line.strip().startswith("meta-llama/llama-3.1-70b-instruct"))
     assert spread.split()[1:6] == ["11", "0.165", "0.540", "2.895", "17.5"]
     assert "DAGSTER_HOME=" in out and "dagster dev" in out
+    for job in ("catalog_refresh", "daily_analytics", "price_changes_backfill", "monthly_trends"):
+        assert f"{job} succeeded" in " ".join(out.split())
+    changes = [line.split() for line in out.splitlines() if " 2025-01-14 " in line and "listed" in line]
+    assert ["openrouter", "2025-01-14", "listed", "1"] in changes  # mistral-nemo appears on the 15th
+    assert ["openrouter_endpoints", "2025-01-14", "delisted", "1"] in changes  # cerebras stops serving 70B
+    trend = next(line.split() for line in out.splitlines() if line.strip().startswith("4 "))
+    assert trend[1:5] == ["0.0328", "0.019", "0.997", "19.03"]
 
     counts = duckdb.sql(
         f"select source, count(distinct snapshot_date) as days, count(*) as n "

@@ -15,6 +15,7 @@ from pipeline.lake import CATALOG, UNMATCHED_MODELS
 
 CATALOG_GROUP = "catalog"
 MODEL_CATALOG = dg.AssetKey("model_catalog")
+UNMATCHED_MODELS_KEY = dg.AssetKey(UNMATCHED_MODELS)
 
 
 class HubResource(dg.ConfigurableResource):
@@ -64,7 +65,7 @@ def model_catalog(context: dg.AssetExecutionContext, config: CatalogConfig) -> d
 
 
 @dg.asset(
-    key="unmatched_models",
+    key=UNMATCHED_MODELS_KEY,
     group_name=CATALOG_GROUP,
     kinds={"duckdb", "parquet"},
     deps=[observations_asset_key(spec.name) for spec in ALL_SOURCES],
