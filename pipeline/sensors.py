@@ -8,18 +8,14 @@ only for the latest day, so backfilling history never alerts. One sensor evaluat
 only acts once observations land, which a schedule or a person starts.
 """
 
-import json
-import smtplib
-import ssl
 import warnings
 from datetime import timedelta
-from email.message import EmailMessage
 
 import dagster as dg
 
 from assets.alerts.assets import ALERT_DELIVERIES, PRICE_CHANGES, AlertsResource
 from assets.alerts.rules import AlertConfigError
-from assets.alerts.sinks import DeliveryError, EmailSink, JsonlSink, Sink, SlackSink, WebhookSink, _env, _post_json
+from assets.alerts.sinks import DeliveryError
 from assets.ingest import observations_asset_key
 from assets.sources import ALL_SOURCES
 
@@ -51,7 +47,8 @@ def operators_on_run_failure(context: dg.RunFailureSensorContext, alerts: Alerts
     for each in config.sinks.values():
         text = each.redact(text)
     try:
-        _notify(sink, f"[LLM prices] run of {run.job_name} failed", text, run.run_id)
+        subject = f"[LLM prices] run of {run.job_name} failed"
+        sink.send_message(subject, text, {"subject": subject, "text": text, "run_id": run.run_id}, run.run_id)
     except DeliveryError as exc:
         return dg.SkipReason(f"could not tell operators about run {run.run_id}: {sink.redact(str(exc))}")
     return None
@@ -71,39 +68,6 @@ def _first_error_line(context: dg.RunFailureSensorContext) -> str:
 def _first_line(text: str | None, default: str) -> str:
     lines = (text or "").strip().splitlines()
     return lines[0] if lines else default
-
-
-def _notify(sink: Sink, subject: str, text: str, key: str) -> None:
-    """One plain message through any sink type (their `send` writes price alerts, not operator notes)."""
-    if isinstance(sink, SlackSink):
-        escaped = f"{subject}\n{text}".replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # Slack's
-        _post_json(_env(sink.webhook_url_env), {"text": escaped}, {}, sink.timeout_s)
-    elif isinstance(sink, WebhookSink):
-        body = {"subject": subject, "text": text, "run_id": key}
-        _post_json(_env(sink.url_env), body, {"Idempotency-Key": key}, sink.timeout_s)
-    elif isinstance(sink, EmailSink):
-        _email(sink, subject, text)
-    elif isinstance(sink, JsonlSink):
-        try:
-            with open(sink.path, "a", encoding="utf-8") as out:
-                out.write(json.dumps({"subject": subject, "text": text, "run_id": key}) + "\n")
-        except OSError as exc:
-            raise DeliveryError(f"cannot append to {sink.path}: {exc.strerror}") from None
-
-
-def _email(sink: EmailSink, subject: str, text: str) -> None:
-    message = EmailMessage()
-    message["Subject"], message["From"], message["To"] = subject, sink.sender, ", ".join(sink.to)
-    message.set_content(text)
-    try:
-        with smtplib.SMTP(sink.host, sink.port, timeout=sink.timeout_s) as smtp:
-            if sink.starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if sink.user is not None:
-                smtp.login(sink.user, _env(sink.password_env))
-            smtp.send_message(message)
-    except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(sink.redact(f"SMTP {sink.host}:{sink.port}: {type(exc).__name__}: {exc}")) from None
 
 
 # `build_last_update_freshness_checks` is superseded by `FreshnessPolicy`, which is still a preview that

@@ -46,6 +46,11 @@ class Sink(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def send(self, alert: Alert) -> None:
+        """Deliver a price alert, worded by `message_subject` / `message_text` / `alert_payload`."""
+        self.send_message(message_subject(alert), message_text(alert), alert_payload(alert), alert.alert_id)
+
+    def send_message(self, subject: str, text: str, payload: dict[str, Any], key: str) -> None:
+        """Deliver any message (an alert, an operator note); `key` identifies it for receivers that dedupe."""
         raise NotImplementedError
 
     def secret_envs(self) -> list[str]:
@@ -75,9 +80,9 @@ class SlackSink(Sink):
     webhook_url_env: str
     timeout_s: float = Field(default=10, gt=0)
 
-    def send(self, alert: Alert) -> None:
-        text = message_text(alert).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # Slack's escaping
-        _post_json(_env(self.webhook_url_env), {"text": text}, {}, self.timeout_s)
+    def send_message(self, subject: str, text: str, payload: dict[str, Any], key: str) -> None:
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # Slack's escaping
+        _post_json(_env(self.webhook_url_env), {"text": escaped}, {}, self.timeout_s)
 
     def secret_envs(self) -> list[str]:
         return [self.webhook_url_env]
@@ -90,8 +95,8 @@ class WebhookSink(Sink):
     url_env: str
     timeout_s: float = Field(default=10, gt=0)
 
-    def send(self, alert: Alert) -> None:
-        _post_json(_env(self.url_env), alert_payload(alert), {"Idempotency-Key": alert.alert_id}, self.timeout_s)
+    def send_message(self, subject: str, text: str, payload: dict[str, Any], key: str) -> None:
+        _post_json(_env(self.url_env), payload, {"Idempotency-Key": key}, self.timeout_s)
 
     def secret_envs(self) -> list[str]:
         return [self.url_env]
@@ -118,13 +123,13 @@ class EmailSink(Sink):
             raise ValueError("`user` and `password_env` go together (give both or neither)")
         return self
 
-    def send(self, alert: Alert) -> None:
+    def send_message(self, subject: str, text: str, payload: dict[str, Any], key: str) -> None:
         message = EmailMessage()
-        message["Subject"] = message_subject(alert)
+        message["Subject"] = subject
         message["From"] = self.sender
         message["To"] = ", ".join(self.to)
-        message["Message-ID"] = f"<{alert.alert_id}@llm-price-observatory>"
-        message.set_content(message_text(alert))
+        message["Message-ID"] = f"<{key}@llm-price-observatory>"
+        message.set_content(text)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
                 if self.starttls:
@@ -145,11 +150,11 @@ class JsonlSink(Sink):
     type: Literal["jsonl"]
     path: str
 
-    def send(self, alert: Alert) -> None:
+    def send_message(self, subject: str, text: str, payload: dict[str, Any], key: str) -> None:
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as out:
-                out.write(json.dumps(alert_payload(alert)) + "\n")
+                out.write(json.dumps(payload) + "\n")
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as exc:
