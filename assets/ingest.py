@@ -152,12 +152,8 @@ def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 
 def _previous_row_count(lake, source: str, day: date) -> int | None:
     """Rows of the source's latest partition before `day` (gaps happen), None if there is none."""
-    earlier = [d for d in lake.partition_values(OBSERVATIONS) if d < day.isoformat()]
-    for candidate in reversed(earlier):
-        count = lake.row_count(OBSERVATIONS, observation_partition(source, date.fromisoformat(candidate)))
-        if count is not None:
-            return count
-    return None
+    earlier = [d for d in lake.days_with_partition(OBSERVATIONS, source) if d < day]
+    return lake.row_count(OBSERVATIONS, observation_partition(source, max(earlier))) if earlier else None
 
 
 def _metadata(lake, source: str, landed: LandedRange, previous: int | None) -> dict:
