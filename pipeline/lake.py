@@ -90,7 +90,7 @@ class Lake:
         return f"{base}/{table}/**/*.parquet"
 
     # -- atomic files ---------------------------------------------------------------------------
-    def _write_bytes_atomically(self, path: str, data: bytes) -> None:
+    def write_bytes_atomically(self, path: str, data: bytes) -> None:
         directory = path.rsplit("/", 1)[0]
         self.fs.create_dir(directory, recursive=True)
         if not self._local:  # an object-store PUT is atomic by itself
@@ -118,7 +118,7 @@ class Lake:
         target = f"{directory}/{PART_FILE}"
         sink = pa.BufferOutputStream()
         pq.write_table(data, sink, compression="zstd")
-        self._write_bytes_atomically(target, sink.getvalue().to_pybytes())
+        self.write_bytes_atomically(target, sink.getvalue().to_pybytes())
         for stale in self._files_in(directory):
             if stale != target and not stale.rsplit("/", 1)[-1].startswith(".tmp-"):
                 self.fs.delete_file(stale)
@@ -168,7 +168,7 @@ class Lake:
         entries = []
         for payload in payloads:
             relative = _safe_relative(payload.name)
-            self._write_bytes_atomically(f"{directory}/{relative}", payload.body)
+            self.write_bytes_atomically(f"{directory}/{relative}", payload.body)
             entries.append(
                 {
                     "name": payload.name,
@@ -188,7 +188,7 @@ class Lake:
             note=manifest.note,
         )
         manifest_path = f"{directory}/{MANIFEST}"
-        self._write_bytes_atomically(manifest_path, written.to_json())
+        self.write_bytes_atomically(manifest_path, written.to_json())
         keep = {manifest_path} | {f"{directory}/{e['file']}" for e in entries}
         for stale in self._files_in(directory):
             if stale not in keep and not stale.rsplit("/", 1)[-1].startswith(".tmp-"):

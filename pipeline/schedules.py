@@ -6,6 +6,8 @@ import dagster as dg
 from assets.alerts.assets import PRICE_CHANGES
 from assets.analytics.assets import COST_TRENDS, DAILY_SPREADS
 from assets.catalog.assets import MODEL_CATALOG, UNMATCHED_MODELS_KEY
+from assets.compaction import COMPACTED_OBSERVATIONS
+from assets.history import PRICE_HISTORY
 from assets.ingest import observations_asset_key, raw_asset_key
 from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS
 from assets.sources import ALL_SOURCES
@@ -41,6 +43,8 @@ SPREADS_JOB = "daily_analytics"
 TRENDS_JOB = "monthly_trends"
 CHANGES_JOB = "price_changes_backfill"
 CATALOG_JOB = "catalog_refresh"
+HISTORY_JOB = "daily_history"
+COMPACTION_JOB = "monthly_compaction"
 
 spreads_job = dg.define_asset_job(
     SPREADS_JOB,
@@ -86,4 +90,28 @@ def daily_spreads_schedule(context: dg.ScheduleEvaluationContext):
 #: its last day's spreads are in.
 monthly_trends_schedule = dg.build_schedule_from_partitioned_job(
     trends_job, name="monthly_trends_schedule", day_of_month=1, hour_of_day=8, minute_of_hour=0
+)
+
+
+history_job = dg.define_asset_job(
+    HISTORY_JOB,
+    selection=dg.AssetSelection.assets(PRICE_HISTORY),
+    description="Rebuild price_history from every observation up to the latest day in the lake.",
+)
+compaction_job = dg.define_asset_job(
+    COMPACTION_JOB,
+    selection=dg.AssetSelection.assets(COMPACTED_OBSERVATIONS),
+    description="Compact the month that just ended into its year's file, for the query layer.",
+)
+
+
+@dg.schedule(job=history_job, cron_schedule="0 7 * * *", execution_timezone="UTC")
+def daily_history_schedule(context: dg.ScheduleEvaluationContext):
+    """Today's price_history at 07:00 UTC, an hour after the 06:00 ingest has landed today's observations."""
+    day = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(run_key=f"{HISTORY_JOB}-{day}", partition_key=day)
+
+
+monthly_compaction_schedule = dg.build_schedule_from_partitioned_job(
+    compaction_job, name="monthly_compaction_schedule", day_of_month=1, hour_of_day=9, minute_of_hour=0
 )
