@@ -1,0 +1,55 @@
+"""The lake on a local folder and on an object-store-like filesystem (fsspec memory://): same code."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pytest
+
+from assets.sources.base import RawPayload
+from pipeline.lake import OBSERVATIONS, Lake, RawManifest, observation_partition
+
+
+@pytest.fixture(params=["local", "memory"])
+def lake(request, tmp_path) -> Lake:
+    return Lake(str(tmp_path / "lake") if request.param == "local" else f"memory://lake-{uuid.uuid4().hex}")
+
+
+def test_a_partition_is_replaced_whole_and_its_neighbours_are_untouched(lake):
+    first, second = (
+        observation_partition("openrouter", date(2025, 1, 1)),
+        observation_partition("openrouter", date(2025, 1, 2)),
+    )
+    lake.write_partition(OBSERVATIONS, first, pa.table({"price": [1.0, 2.0, 3.0]}))
+    lake.write_partition(OBSERVATIONS, second, pa.table({"price": [9.0]}))
+    lake.write_partition(OBSERVATIONS, first, pa.table({"price": [4.0]}))
+
+    assert lake.read_partition(OBSERVATIONS, first).column("price").to_pylist() == [4.0]
+    assert lake.read_partition(OBSERVATIONS, second).column("price").to_pylist() == [9.0]
+    assert lake.row_count(OBSERVATIONS, first) == 1
+    assert lake.days_with_partition(OBSERVATIONS, "openrouter") == {date(2025, 1, 1), date(2025, 1, 2)}
+    assert lake.read_partition(OBSERVATIONS, observation_partition("litellm", date(2025, 1, 1))) is None
+
+
+def test_raw_payloads_come_back_byte_for_byte_with_their_manifest(lake):
+    fetched_at = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
+    payloads = [
+        RawPayload("models.json", "https://example.org/api/v1/models", 200, fetched_at, b'{"data": []}'),
+        RawPayload("endpoints/meta-llama/llama-3.1-8b.json", "https://example.org/e", 200, fetched_at, b"\x00\xffbin"),
+    ]
+    lake.write_raw(RawManifest("openrouter_endpoints", date(2025, 1, 1), []), payloads)
+    manifest, read = lake.read_raw("openrouter_endpoints", date(2025, 1, 1))
+    assert [p.body for p in read] == [p.body for p in payloads]
+    assert [e["sha256"] for e in manifest.payloads] == [p.sha256 for p in payloads]
+    assert manifest.payloads[1]["bytes"] == 5 and read[0].fetched_at == fetched_at
+
+    lake.write_raw(RawManifest("openrouter_endpoints", date(2025, 1, 1), []), payloads[:1])  # re-fetch: replaced
+    assert [p.name for p in lake.read_raw("openrouter_endpoints", date(2025, 1, 1))[1]] == ["models.json"]
+
+
+def test_payload_names_cannot_escape_their_partition(lake):
+    evil = RawPayload("../../observations/x.json", "u", 200, datetime.now(UTC), b"{}")
+    with pytest.raises(ValueError, match="unsafe payload name"):
+        lake.write_raw(RawManifest("openrouter", date(2025, 1, 1), []), [evil])
