@@ -17,7 +17,6 @@ from assets.sources.base import (
     BadPrice,
     Listing,
     ParsedPayload,
-    PayloadError,
     PriceSource,
     RawPayload,
     Rejection,
@@ -26,7 +25,7 @@ from assets.sources.base import (
     env_default,
     usd_per_mtok,
 )
-from assets.sources.common import disambiguate_variants, load_json, number_or_none
+from assets.sources.common import data_list, disambiguate_variants, number_or_none
 from assets.sources.providers import canonical_provider
 from pipeline.http import HttpClient
 
@@ -53,18 +52,15 @@ class ArtificialAnalysisSource(PriceSource):
             )
         response = http.get(f"{self.api_base.rstrip('/')}/data/llms/models", headers={"x-api-key": key})
         url = response.url.replace(key, "***")  # the key is sent as a header; never keep it even if echoed
-        return [RawPayload(PAYLOAD_NAME, url, response.status, response.fetched_at, response.body)]
+        return [RawPayload.from_response(PAYLOAD_NAME, response, url)]
 
 
 def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:
     for payload in payloads:
-        document = load_json(payload)
-        if not isinstance(document, dict) or not isinstance(document.get("data"), list):
-            keys = list(document)[:10] if isinstance(document, dict) else type(document).__name__
-            raise PayloadError(f"{payload.name} has no top-level `data` list (got {keys})")
+        entries = data_list(payload)
         parsed = ParsedPayload(payload)
         listings, records = [], []
-        for record in document["data"]:
+        for record in entries:
             listing = _parse_model(record, parsed)
             if listing is not None:
                 listings.append(listing)

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 import dagster as dg
 
-from pipeline.http import HttpClient
+from pipeline.http import HttpClient, HttpResponse
 
 
 def env_default(name: str, default: str = "") -> Callable[[], str]:
@@ -32,6 +32,11 @@ class RawPayload:
     http_status: int
     fetched_at: datetime
     body: bytes
+
+    @classmethod
+    def from_response(cls, name: str, response: HttpResponse, url: str | None = None) -> RawPayload:
+        """Keep a response as received; `url` replaces the response's when it must not be stored as is."""
+        return cls(name, url or response.url, response.status, response.fetched_at, response.body)
 
     @property
     def sha256(self) -> str:

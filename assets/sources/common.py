@@ -23,6 +23,15 @@ def load_json(payload: RawPayload) -> object:
         raise PayloadError(f"{payload.name} is not JSON: {exc}") from None
 
 
+def data_list(payload: RawPayload) -> list:
+    """The top-level `data` list of an OpenAI-style /models payload, or a PayloadError saying what is there."""
+    document = load_json(payload)
+    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        found = list(document)[:10] if isinstance(document, dict) else type(document).__name__
+        raise PayloadError(f"{payload.name} has no top-level `data` list (got {found})")
+    return document["data"]
+
+
 def int_or_none(value: object) -> int | None:
     """A positive-or-zero integer field (a JSON int, or a float with no fraction), else None."""
     if isinstance(value, bool):
@@ -106,7 +115,7 @@ def fetch_many(
             response = http.get(url, headers=headers)
         except Exception as exc:  # noqa: BLE001 - any failure of one URL is recorded, not raised
             return {"name": name, "url": url, "error": f"{type(exc).__name__}: {exc}"}
-        return RawPayload(name, response.url, response.status, response.fetched_at, response.body)
+        return RawPayload.from_response(name, response)
 
     if not urls:
         return [], []

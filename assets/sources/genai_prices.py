@@ -54,7 +54,7 @@ class GenaiPricesSource(PriceSource):
 
     def fetch(self, http: HttpClient, day: date) -> list[RawPayload]:
         response = http.get(self.url)
-        return [RawPayload(PAYLOAD_NAME, response.url, response.status, response.fetched_at, response.body)]
+        return [RawPayload.from_response(PAYLOAD_NAME, response)]
 
 
 def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:

@@ -14,7 +14,6 @@ from assets.sources.base import (
     BadPrice,
     Listing,
     ParsedPayload,
-    PayloadError,
     PriceSource,
     RawPayload,
     Rejection,
@@ -22,7 +21,7 @@ from assets.sources.base import (
     env_default,
     usd_per_mtok,
 )
-from assets.sources.common import disambiguate_variants, int_or_none, load_json, number_or_none
+from assets.sources.common import data_list, disambiguate_variants, int_or_none, number_or_none
 from assets.sources.providers import canonical_provider
 from pipeline.http import HttpClient
 
@@ -39,18 +38,15 @@ class HuggingFaceSource(PriceSource):
 
     def fetch(self, http: HttpClient, day: date) -> list[RawPayload]:
         response = http.get(f"{self.api_base.rstrip('/')}/models")
-        return [RawPayload(PAYLOAD_NAME, response.url, response.status, response.fetched_at, response.body)]
+        return [RawPayload.from_response(PAYLOAD_NAME, response)]
 
 
 def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:
     for payload in payloads:
-        document = load_json(payload)
-        if not isinstance(document, dict) or not isinstance(document.get("data"), list):
-            keys = list(document)[:10] if isinstance(document, dict) else type(document).__name__
-            raise PayloadError(f"{payload.name} has no top-level `data` list (got {keys})")
+        entries = data_list(payload)
         parsed = ParsedPayload(payload)
         listings, records = [], []
-        for model in document["data"]:
+        for model in entries:
             for listing, record in _parse_model(model, parsed):
                 listings.append(listing)
                 records.append(record)

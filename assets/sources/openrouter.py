@@ -13,7 +13,6 @@ from assets.sources.base import (
     BadPrice,
     Listing,
     ParsedPayload,
-    PayloadError,
     PriceSource,
     RawPayload,
     Rejection,
@@ -21,6 +20,7 @@ from assets.sources.base import (
     env_default,
     usd_per_mtok_from_per_token,
 )
+from assets.sources.common import data_list
 from pipeline.http import HttpClient
 
 DEFAULT_API_BASE = "https://openrouter.ai/api/v1"
@@ -43,7 +43,7 @@ def fetch_models_pages(http: HttpClient, api_base: str) -> list[RawPayload]:
     while url and len(payloads) < MAX_PAGES:
         response = http.get(url)
         name = "models.json" if not payloads else f"models-page{len(payloads) + 1}.json"
-        payloads.append(RawPayload(name, response.url, response.status, response.fetched_at, response.body))
+        payloads.append(RawPayload.from_response(name, response))
         url = _next_page_url(response.body, response.url)
     return payloads
 
@@ -68,21 +68,10 @@ def _next_page_url(body: bytes, current_url: str) -> str | None:
     return None
 
 
-def models_of(payload: RawPayload) -> list:
-    """The `data` list of a /models payload, or a PayloadError saying what is wrong with it."""
-    try:
-        document = json.loads(payload.body)
-    except ValueError as exc:
-        raise PayloadError(f"{payload.name} is not JSON: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
-        raise PayloadError(f"{payload.name} has no top-level `data` list (keys: {list(document)[:10]})")
-    return document["data"]
-
-
 def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:
     for payload in payloads:
         parsed = ParsedPayload(payload)
-        for record in models_of(payload):
+        for record in data_list(payload):
             _parse_model(record, parsed)
         yield parsed
 

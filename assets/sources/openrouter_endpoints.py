@@ -28,6 +28,7 @@ from assets.sources.base import (
     usd_per_mtok_from_per_token,
 )
 from assets.sources.common import (
+    data_list,
     decimal_of,
     disambiguate_variants,
     fetch_error_rejections,
@@ -38,7 +39,7 @@ from assets.sources.common import (
     load_json,
     number_or_none,
 )
-from assets.sources.openrouter import DEFAULT_API_BASE, fetch_models_pages, models_of
+from assets.sources.openrouter import DEFAULT_API_BASE, fetch_models_pages
 from assets.sources.providers import canonical_provider
 from pipeline.http import HttpClient
 
@@ -56,7 +57,7 @@ class OpenRouterEndpointsSource(PriceSource):
     def fetch(self, http: HttpClient, day: date) -> list[RawPayload]:
         base = self.api_base.rstrip("/")
         model_pages = fetch_models_pages(http, base)
-        models = select_models([m for page in model_pages for m in models_of(page)], self.extra_models)
+        models = select_models([m for page in model_pages for m in data_list(page)], self.extra_models)
         requests = [(endpoints_payload_name(m), f"{base}/models/{quote(m, safe='/:')}/endpoints") for m in models]
         payloads, failures = fetch_many(http, requests)
         if failures:
@@ -96,7 +97,7 @@ def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:
         document = load_json(payload)
         documents.append(document)
         if isinstance(document, dict) and isinstance(document.get("data"), list):
-            for record in models_of(payload):
+            for record in document["data"]:
                 if isinstance(record, dict) and isinstance(record.get("id"), str) and record.get("hugging_face_id"):
                     hints[record["id"]] = str(record["hugging_face_id"])
     for payload, document in zip(payloads, documents, strict=True):
