@@ -44,10 +44,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from assets.history import WAREHOUSE_GROUP
-from assets.ingest import observations_asset_key
+from assets.ingest import all_observations_keys
 from assets.partitions import MONTHLY_PARTITIONS
 from assets.schema import LISTING_KEY, OBSERVATION_SCHEMA
-from assets.sources import ALL_SOURCES
 from assets.warehouse import DAY_SOURCE_PARTITIONING
 from pipeline.lake import OBSERVATIONS, Lake
 
@@ -227,7 +226,7 @@ def _expired_versions(lake: Lake, directory: str, current: str, retired: dict[st
     key=COMPACTED_OBSERVATIONS,
     partitions_def=MONTHLY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[observations_asset_key(spec.name) for spec in ALL_SOURCES],
+    deps=all_observations_keys(),
     group_name=WAREHOUSE_GROUP,
     kinds={"parquet"},
     required_resource_keys={"lake"},

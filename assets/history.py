@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from assets.ingest import observations_asset_key
+from assets.ingest import all_observations_keys
 from assets.partitions import DAILY_PARTITIONS, partition_days
 from assets.schema import LISTING_KEY
-from assets.sources import ALL_SOURCES
 from assets.warehouse import read_observations
 
 HISTORY = "history"
@@ -95,7 +94,7 @@ def history_table(intervals: pd.DataFrame) -> pa.Table:
     key=PRICE_HISTORY,
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[observations_asset_key(spec.name) for spec in ALL_SOURCES],
+    deps=all_observations_keys(),
     group_name=WAREHOUSE_GROUP,
     kinds={"pandas", "parquet"},
     required_resource_keys={"lake"},

@@ -4,6 +4,7 @@
 Each source is its own pair of assets, so a failing source fails alone: its siblings still land.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -11,6 +12,7 @@ import dagster as dg
 from assets.archive import ArchiveMissing, read_archive_day
 from assets.observe import LandedRange, land_days
 from assets.partitions import DAILY_PARTITIONS, partition_days
+from assets.sources import ALL_SOURCES
 from assets.sources.base import RawPayload, SourceNotConfigured, SourceSpec
 from expectations.checks import (
     evaluate_observation_checks,
@@ -18,6 +20,9 @@ from expectations.checks import (
     observation_check_specs,
 )
 from pipeline.lake import OBSERVATIONS, RawManifest, observation_partition
+
+#: Days of a ranged run read from captures and archived in raw/ at once.
+RAW_ARCHIVE_THREADS = 4
 
 SOURCES_GROUP = "sources"
 OBSERVATIONS_GROUP = "observations"
@@ -35,6 +40,11 @@ def raw_asset_key(source: str) -> dg.AssetKey:
 
 def observations_asset_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["observations", source])
+
+
+def all_observations_keys() -> list[dg.AssetKey]:
+    """Every source's observations asset: what the warehouse and analytics assets read from."""
+    return [observations_asset_key(spec.name) for spec in ALL_SOURCES]
 
 
 def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
@@ -58,17 +68,24 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         lake = context.resources.lake.lake()
         source = getattr(context.resources, spec.resource_key)
         landed, skipped, no_capture = [], [], []
-        for day in partition_days(context):
+
+        def archive(day: date) -> tuple[str, object]:
             try:
                 payloads = _payloads_for(spec, source, context, config, day)
             except SourceNotConfigured as exc:
-                skipped.append(f"{day}: {exc}")
-                continue
+                return "skipped", f"{day}: {exc}"
             except ArchiveMissing as exc:  # captures have gaps; the days that exist still land
-                no_capture.append(str(exc))
-                continue
-            manifest = lake.write_raw(RawManifest(spec.name, day, []), payloads)
-            landed.append(manifest)
+                return "no_capture", str(exc)
+            return "landed", lake.write_raw(RawManifest(spec.name, day, []), payloads)
+
+        days = partition_days(context)
+        if config.archive_dir and len(days) > 1:  # a backfill: gunzip, hashing and file I/O release the GIL
+            with ThreadPoolExecutor(max_workers=RAW_ARCHIVE_THREADS) as pool:
+                outcomes = list(pool.map(archive, days))
+        else:
+            outcomes = [archive(day) for day in days]
+        for kind, value in outcomes:
+            {"landed": landed, "skipped": skipped, "no_capture": no_capture}[kind].append(value)
         if no_capture and not landed:
             raise dg.Failure(f"{spec.name}: no capture for any day of the run: {no_capture[0]}", allow_retries=False)
         if no_capture:

@@ -1,23 +1,32 @@
-"""Pour a folder of dated captures into the lake: one Dagster run per span of days still to do.
+"""Pour a history of dated captures into the lake: one Dagster run per span of days still to do.
+
+The history is a folder of captures, or an importer's (`assets/importers/`: a git repository's history
+of a file, the Wayback Machine's captures of a URL) staged into such a folder first; only the days
+the plan needs are fetched.
 
 Days already landed are skipped (so an interrupted backfill resumes), unless forced. Days the folder
 has no capture for are bridged: the run reports them and lands the others, so a fresh backfill of a
 year with gaps is still a single run over the whole range.
+
+A range run records events per day and asset in the Dagster instance; a backfill asks Dagster to plan
+the range with one event per asset (`range_planned_events`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 
 from assets.archive import archived_days
-from pipeline.lake import OBSERVATIONS, Lake
+from assets.importers import Importer, OnStaged, StagingReport
+from pipeline.lake import OBSERVATIONS, RAW, Lake
 from pipeline.runner import IngestRequest, run_ingest
 
 
@@ -27,15 +36,60 @@ class BackfillPlan:
     captured: list[date]
     todo: list[date]
     spans: list[tuple[date, date]]
+    #: days of the source already in the lake (the runs' spans stop at them)
+    landed: frozenset[date] = frozenset()
+
+    def without(self, days: Iterable[date]) -> BackfillPlan:
+        """The plan less `days` (captures that could not be fetched): they stay to do next time."""
+        dropped = set(days)
+        todo = [d for d in self.todo if d not in dropped]
+        return replace(self, todo=todo, spans=_spans(todo, set(self.landed)))
 
 
 def plan_backfill(
     lake: Lake, source: str, folder: Path, start: date | None = None, end: date | None = None, force: bool = False
 ) -> BackfillPlan:
-    captured = [d for d in archived_days(folder) if (start is None or d >= start) and (end is None or d <= end)]
+    return plan_days(lake, source, archived_days(folder), start, end, force)
+
+
+def plan_days(
+    lake: Lake,
+    source: str,
+    captured_days: Iterable[date],
+    start: date | None = None,
+    end: date | None = None,
+    force: bool = False,
+) -> BackfillPlan:
+    """The plan for a history that has captures on `captured_days`."""
+    captured = sorted(d for d in set(captured_days) if (start is None or d >= start) and (end is None or d <= end))
     landed = set() if force else lake.days_with_partition(OBSERVATIONS, source)
     todo = [d for d in captured if d not in landed]
-    return BackfillPlan(source, captured, todo, _spans(todo, landed))
+    return BackfillPlan(source, captured, todo, _spans(todo, landed), frozenset(landed))
+
+
+def stage_import(
+    importer: Importer,
+    lake: Lake,
+    source: str,
+    folder: Path,
+    start: date | None = None,
+    end: date | None = None,
+    force: bool = False,
+    on_plan: Callable[[BackfillPlan], None] | None = None,
+    on_staged: OnStaged | None = None,
+) -> tuple[BackfillPlan, StagingReport]:
+    """List the importer's captures, plan, stage only the days to do into `folder`.
+
+    Returns the plan less the days whose capture could not be fetched (reported in the staging report),
+    ready for `run_backfill(plan, folder, ...)`.
+    """
+    captures = importer.captures()
+    plan = plan_days(lake, source, (c.day for c in captures), start, end, force)
+    if on_plan:
+        on_plan(plan)
+    todo = set(plan.todo)
+    report = importer.stage([c for c in captures if c.day in todo], folder, on_staged)
+    return plan.without(report.failed), report
 
 
 def _spans(todo: list[date], landed: set[date]) -> list[tuple[date, date]]:
@@ -55,26 +109,58 @@ def run_backfill(
     lake_uri: str | None,
     instance: dg.DagsterInstance,
     on_progress: Callable[[int], None] | None = None,
+    on_raw: Callable[[int], None] | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
-    """Run each span as one Dagster run; `on_progress(days landed so far)` is called while they run."""
+    """Run each span as one Dagster run; `on_progress(days landed so far)` (and `on_raw(days archived in
+    raw/ so far)`) are called while they run."""
     results = []
+    lake = Lake(lake_uri or "lake")
     for first, last in plan.spans:
         request = IngestRequest([plan.source], first, last, lake_uri=lake_uri, archive_dirs={plan.source: str(folder)})
-        with _watch_landed_days(Lake(lake_uri or "lake"), plan.source, set(plan.todo), on_progress):
+        with range_planned_events(), _watch_landed_days(lake, plan.source, set(plan.todo), on_progress, on_raw):
             results.append(run_ingest(request, instance))
     return results
 
 
+PLANNED_EVENTS_AS_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+
+
 @contextlib.contextmanager
-def _watch_landed_days(lake: Lake, source: str, days: set[date], on_progress: Callable[[int], None] | None):
+def range_planned_events():
+    """While a range run is created, record one "planned" event per asset for the range instead of one
+    per day (Dagster's own opt-in; on the sqlite instance `dagster dev` uses, every event is its own
+    transaction, and a year's backfill spent seconds on them). Its price, as Dagster documents it: if the
+    run fails, the UI shows its days as missing rather than failed; the CLI reports the failure, and
+    resuming reads the lake, not the event log. A user who set the variable keeps their setting."""
+    previous = os.environ.get(PLANNED_EVENTS_AS_RANGE)
+    os.environ.setdefault(PLANNED_EVENTS_AS_RANGE, "true")
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(PLANNED_EVENTS_AS_RANGE, None)
+
+
+@contextlib.contextmanager
+def _watch_landed_days(
+    lake: Lake,
+    source: str,
+    days: set[date],
+    on_progress: Callable[[int], None] | None,
+    on_raw: Callable[[int], None] | None = None,
+):
     """Poll the lake for the plan's days landing: a progress bar that needs nothing from the run."""
-    if on_progress is None:
+    if on_progress is None and on_raw is None:
         yield
         return
     stop = threading.Event()
+    wanted = {d.isoformat() for d in days}
 
     def report():
-        on_progress(len(days & lake.days_with_partition(OBSERVATIONS, source)))
+        if on_raw:
+            on_raw(len(wanted.intersection(lake.partition_values(RAW, (("source", source),)))))
+        if on_progress:
+            on_progress(len(days & lake.days_with_partition(OBSERVATIONS, source)))
 
     def poll():
         while not stop.wait(0.5):

@@ -198,6 +198,10 @@ def _stage_and_run(args, history, lake, lake_uri: str, folder: Path) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if not plan.captured:
+        where = f"{args.git} history of {args.path}" if args.git else f"the Wayback Machine for {args.wayback}"
+        print(f"backfill: no captures found in {where} (within --start/--end)", file=sys.stderr)
+        return 1
     for day, why in sorted(report.failed.items()):
         print(f"{day}: capture not fetched, left for the next run: {why}", file=sys.stderr)
     status = _run_backfill(plan, folder, lake_uri) if plan.todo else 0

@@ -25,10 +25,9 @@ from assets.changes import (
     previous_day_with_data,
 )
 from assets.changes import price_changes as diff_days
-from assets.ingest import observations_asset_key
+from assets.ingest import all_observations_keys
 from assets.partitions import DAILY_PARTITIONS, partition_days
 from assets.schema import OBSERVATION_SCHEMA
-from assets.sources import ALL_SOURCES
 from assets.sources.base import env_default
 from assets.warehouse import read_day_source_table
 from expectations.checks import ROW_COUNT_VS_PREVIOUS
@@ -65,7 +64,7 @@ class AlertsResource(dg.ConfigurableResource):
 
 @dg.asset(
     key=PRICE_CHANGES,
-    deps=[observations_asset_key(spec.name) for spec in ALL_SOURCES],
+    deps=all_observations_keys(),
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     automation_condition=AFTER_ANY_SOURCE_LANDS,

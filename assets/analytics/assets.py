@@ -37,9 +37,8 @@ from assets.analytics.trends import (
 )
 from assets.catalog.assets import MODEL_CATALOG
 from assets.catalog.catalog import load_curated
-from assets.ingest import observations_asset_key
+from assets.ingest import all_observations_keys
 from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, partition_days
-from assets.sources import ALL_SOURCES
 from assets.warehouse import read_observations
 from pipeline.lake import CATALOG, Lake
 
@@ -144,7 +143,7 @@ class TrendsConfig(dg.Config):
     key=DAILY_SPREADS,
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[observations_asset_key(spec.name) for spec in ALL_SOURCES],
+    deps=all_observations_keys(),
     group_name=ANALYTICS_GROUP,
     kinds={"pandas", "parquet"},
     required_resource_keys={"lake"},

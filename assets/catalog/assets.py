@@ -7,8 +7,7 @@ from pydantic import Field
 
 from assets.catalog.catalog import CATALOG_COLUMNS, build_catalog
 from assets.catalog.coverage import coverage_by_source
-from assets.ingest import observations_asset_key
-from assets.sources import ALL_SOURCES
+from assets.ingest import all_observations_keys
 from assets.sources.base import env_default
 from assets.warehouse import read_observations
 from pipeline.lake import CATALOG, UNMATCHED_MODELS
@@ -68,7 +67,7 @@ def model_catalog(context: dg.AssetExecutionContext, config: CatalogConfig) -> d
     key=UNMATCHED_MODELS_KEY,
     group_name=CATALOG_GROUP,
     kinds={"duckdb", "parquet"},
-    deps=[observations_asset_key(spec.name) for spec in ALL_SOURCES],
+    deps=all_observations_keys(),
     required_resource_keys={"lake"},
 )
 def unmatched_models(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

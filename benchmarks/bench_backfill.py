@@ -1,0 +1,254 @@
+"""`llmprices backfill` of the shared OpenRouter history (428 days) into an empty lake, as a user runs it.
+
+Reports, as medians over --repeat runs measured in this one process (the machines are shared and noisy,
+so every figure is set against a floor measured alongside it):
+
+- floor: gunzip + `json.loads` of the same files in this process;
+- start-up: the same command on zero days (a folder without captures: imports, argument parsing, the
+  plan; the fixed cost every invocation pays);
+- the backfill: wall time, wall time beyond start-up as a multiple of the floor (target: at most 3x),
+  peak RSS of the whole process tree (the CLI and its parser processes, summed, sampled from /proc);
+- the naive way for contrast: one `llmprices backfill --start D --end D` (one Dagster run) per day, for
+  a sample of consecutive days from the middle of the history, extrapolated to every day (labeled so);
+- scaling: the first 50, 100, 200 and all days: time, peak memory and the cost per day beyond start-up;
+- with --one-by-one, the backfill again with Dagster's default event writing, for contrast.
+
+    python -m benchmarks.bench_backfill [--shared ../shared/data] [--repeat 3] [--naive-days 10] [--one-by-one] [--save]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass
+class Measured:
+    wall: float
+    peak_rss_mib: float
+    returncode: int
+    output: str
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of `root` and all its descendants, summed (from /proc; no psutil needed)."""
+    tree, total, todo = _children_by_parent(), 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(tree.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as statm:
+                total += int(statm.read().split()[1]) * PAGE
+        except OSError:
+            continue
+    return total
+
+
+def run_measured(command: list[str], env: dict[str, str], cwd: Path, interval: float = 0.05) -> Measured:
+    """Run a command; wall time and the peak of its process tree's summed RSS, sampled every `interval`."""
+    peak = 0
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_bytes(proc.pid))
+        time.sleep(interval)
+    wall = time.perf_counter() - start
+    reader.join()
+    return Measured(wall, peak / 2**20, proc.returncode, b"".join(chunks).decode(errors="replace"))
+
+
+def cli_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PRICE_LAKE_URI",)}
+    env.update({"DAGSTER_HOME": str(home), "TQDM_DISABLE": "1", "PYTHONPATH": str(REPO)})
+    return env
+
+
+def llmprices(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "backfill", "--source", "openrouter", *args]
+
+
+def floor_seconds(files: list[Path]) -> float:
+    start = time.perf_counter()
+    for path in files:
+        json.loads(gzip.decompress(path.read_bytes()))
+    return time.perf_counter() - start
+
+
+def model_rows(files: list[Path]) -> list[int]:
+    """Models listed in each capture (from 175 a day in 2024-09 to over 400): the work grows per row."""
+    return [len(json.loads(gzip.decompress(path.read_bytes()))["data"]) for path in files]
+
+
+def folder_of(files: list[Path], root: Path) -> Path:
+    """A folder of symlinks to `files` (so a backfill of the first N days reads the same bytes)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        (root / path.name).symlink_to(path.resolve())
+    return root
+
+
+#: Dagster's own default: a "planned" event per day and asset (what a backfill does without
+#: `pipeline.backfill.range_planned_events`; a user's setting of it wins over the backfill's).
+EVENTS_ONE_BY_ONE = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "false"}
+
+
+def backfill_once(work: Path, folder: Path, *extra: str, env: dict[str, str] | None = None) -> Measured:
+    """One CLI backfill of `folder` into a fresh lake and a fresh Dagster home."""
+    with tempfile.TemporaryDirectory(dir=work) as run:
+        run = Path(run)
+        done = run_measured(
+            llmprices("--from-dir", str(folder), "--lake", str(run / "lake"), *extra),
+            {**cli_env(run / "home"), **(env or {})},
+            run,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"backfill failed ({done.returncode}):\n{done.output[-3000:]}")
+        return done
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--shared", type=Path, default=Path(os.environ.get("LLMPRICES_SHARED_DATA", REPO.parent / "shared" / "data"))
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--naive-days", type=int, default=10, help="days of the naive one-run-per-day sample (0: skip)")
+    parser.add_argument("--scaling", default="50,100,200", help="day counts besides all of them (empty: skip)")
+    parser.add_argument(
+        "--one-by-one", action="store_true", help="also time the backfill with Dagster's default event writing"
+    )
+    parser.add_argument("--save", action="store_true", help="also write benchmarks/results/bench_backfill.txt")
+    args = parser.parse_args()
+
+    files = sorted((args.shared / "openrouter-models").glob("*.json.gz"))
+    if not files:
+        raise SystemExit(f"no OpenRouter captures under {args.shared}")
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    size = sum(p.stat().st_size for p in files) / 1e6
+    say(f"bench_backfill: {len(files)} OpenRouter days ({files[0].name[:10]} .. {files[-1].name[:10]}), "
+        f"{size:.1f} MB gzip, {os.cpu_count()} cores, repeat {args.repeat}")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-backfill-") as work:
+        work = Path(work)
+        everything = folder_of(files, work / "all")
+        empty = folder_of([], work / "none")
+        floors, startups, fulls, plains = [], [], [], []
+        for i in range(args.repeat):
+            floors.append(floor_seconds(files))
+            startups.append(backfill_once(work, empty))
+            fulls.append(backfill_once(work, everything))
+            if args.one_by_one:
+                plains.append(backfill_once(work, everything, env=EVENTS_ONE_BY_ONE))
+                say(f"  round {i + 1}: events one by one (Dagster's default) {plains[-1].wall:.2f} s")
+            say(f"  round {i + 1}: floor {floors[-1]:.2f} s, start-up {startups[-1].wall:.2f} s, "
+                f"backfill {fulls[-1].wall:.2f} s, peak RSS {fulls[-1].peak_rss_mib:.0f} MiB")  # fmt: skip
+        floor, startup = median(floors), median(m.wall for m in startups)
+        wall, peak = median(m.wall for m in fulls), max(m.peak_rss_mib for m in fulls)
+        beyond = wall - startup
+        say()
+        say(f"floor (gunzip + json.loads of {len(files)} files, one process): {floor:6.2f} s")
+        say(f"start-up (the same command on zero days):                {startup:6.2f} s")
+        say(f"backfill of {len(files)} days into an empty lake (CLI wall):      {wall:6.2f} s")
+        say(f"  beyond start-up: {beyond:.2f} s = {beyond / floor:.1f}x floor (target <= 3x)")
+        say(f"  peak RSS, process tree summed: {peak:.0f} MiB (target < 1536 MiB)")
+        if plains:
+            plain = median(m.wall for m in plains)
+            say(f"  the same with Dagster's default event writing (one planned + one materialization event per day "
+                f"and asset, one at a time): {plain:.2f} s = {(plain - startup) / floor:.1f}x floor")  # fmt: skip
+
+        if args.naive_days:
+            # consecutive days from the middle, in order, as a day-by-day backfill would land them (spread-out
+            # days would trip the row-count check against a partition months older)
+            middle = len(files) // 2
+            sample = files[middle : middle + args.naive_days]
+            per_day = []
+            with tempfile.TemporaryDirectory(dir=work) as run:
+                run = Path(run)
+                for path in sample:
+                    day = path.name[:10]
+                    command = llmprices(
+                        "--from-dir", str(everything), "--lake", str(run / "lake"), "--start", day, "--end", day
+                    )
+                    done = run_measured(command, cli_env(run / "home"), run)
+                    if done.returncode != 0:
+                        raise SystemExit(f"naive run of {day} failed:\n{done.output[-3000:]}")
+                    per_day.append(done.wall)
+            each = median(per_day)
+            say(f"naive (one `llmprices backfill --start D --end D` per day), {len(sample)} sampled days: "
+                f"median {each:.2f} s/day -> EXTRAPOLATED to {len(files)} days: {each * len(files):.0f} s "
+                f"({each * len(files) / wall:.0f}x the single-run backfill)")  # fmt: skip
+
+        counts = [int(n) for n in args.scaling.split(",") if n.strip() and int(n) < len(files)]
+        if counts:
+            say()
+            rows_per_day = model_rows(files)
+            say(f"scaling (first N days; median of {args.repeat}; days later in the history list more models):")
+            say(
+                f"{'days':>6} {'model rows':>11} {'wall s':>8} {'beyond start-up s':>18} {'ms/day':>8} "
+                f"{'us/row':>7} {'peak RSS MiB':>13}"
+            )
+            rows = []
+            for n in counts:
+                subset = folder_of(files[:n], work / f"first-{n}")
+                runs = [backfill_once(work, subset) for _ in range(args.repeat)]
+                rows.append((n, median(m.wall for m in runs), max(m.peak_rss_mib for m in runs)))
+            rows.append((len(files), wall, peak))
+            for n, seconds, rss in rows:
+                beyond, models = seconds - startup, sum(rows_per_day[:n])
+                say(
+                    f"{n:>6} {models:>11} {seconds:>8.2f} {beyond:>18.2f} {beyond / n * 1000:>8.1f} "
+                    f"{beyond / models * 1e6:>7.1f} {rss:>13.0f}"
+                )
+            (n0, w0, _), (n1, w1, _) = rows[0], rows[-1]
+            slope = (w1 - w0) / (n1 - n0)
+            row_slope = (w1 - w0) / (sum(rows_per_day[:n1]) - sum(rows_per_day[:n0]))
+            say(f"marginal cost per model row {n0}->{n1} days: {row_slope * 1e6:.1f} us")
+            say(f"marginal cost {rows[0][0]}->{rows[-1][0]} days: {slope * 1000:.1f} ms/day; "
+                f"fixed cost of a run (intercept): {w0 - slope * n0:.2f} s")  # fmt: skip
+
+    if args.save:
+        out = REPO / "benchmarks" / "results"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "bench_backfill.txt").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
