@@ -19,7 +19,7 @@ from expectations.checks import (
     evaluate_ranged_observation_checks,
     observation_check_specs,
 )
-from pipeline.lake import OBSERVATIONS, RawManifest, observation_partition
+from pipeline.lake import OBSERVATIONS, observation_partition
 
 #: Days of a ranged run read from captures and archived in raw/ at once.
 RAW_ARCHIVE_THREADS = 4
@@ -76,7 +76,7 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 return "skipped", f"{day}: {exc}"
             except ArchiveMissing as exc:  # captures have gaps; the days that exist still land
                 return "no_capture", str(exc)
-            return "landed", lake.write_raw(RawManifest(spec.name, day, []), payloads)
+            return "landed", lake.write_raw(spec.name, day, payloads)
 
         days = partition_days(context)
         if config.archive_dir and len(days) > 1:  # a backfill: gunzip, hashing and file I/O release the GIL

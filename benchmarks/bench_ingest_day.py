@@ -84,7 +84,7 @@ def stage_seconds(base_url: str, lake_root: str) -> dict[str, float]:
     from assets.sources import SOURCES_BY_NAME
     from expectations.quarantine import split_valid_rows
     from pipeline.http import HttpClient
-    from pipeline.lake import OBSERVATIONS, QUARANTINE, Lake, RawManifest, observation_partition
+    from pipeline.lake import OBSERVATIONS, QUARANTINE, Lake, observation_partition
 
     lake, http, day = Lake(lake_root), HttpClient(), datetime.now(UTC).date()
     clock = StageClock()
@@ -94,7 +94,7 @@ def stage_seconds(base_url: str, lake_root: str) -> dict[str, float]:
         with clock("fetch"):
             payloads = source.fetch(http, day)
         with clock("raw_archive"):
-            lake.write_raw(RawManifest(name, day, []), payloads)
+            lake.write_raw(name, day, payloads)
         with clock("parse"):
             parsed, _ = parse_day(spec, payloads, day)
         with clock("normalize"):

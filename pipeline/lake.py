@@ -50,20 +50,16 @@ def _filesystem(root_uri: str) -> tuple[pafs.FileSystem, str]:
 
 @dataclass(frozen=True)
 class RawManifest:
-    """What a raw partition holds: the source's status for the day and each payload's provenance."""
+    """What a raw partition holds: each payload's provenance (url, HTTP status, fetched_at, sha256, bytes)."""
 
     source: str
     snapshot_date: date
     payloads: list[dict]
-    status: str = "ok"
-    note: str = ""
 
     def to_json(self) -> bytes:
         body = {
             "source": self.source,
             "snapshot_date": self.snapshot_date.isoformat(),
-            "status": self.status,
-            "note": self.note,
             "payloads": self.payloads,
         }
         return json.dumps(body, indent=1).encode()
@@ -161,9 +157,9 @@ class Lake:
         }
 
     # -- raw payload archive --------------------------------------------------------------------
-    def write_raw(self, manifest: RawManifest, payloads: Iterable[RawPayload]) -> RawManifest:
+    def write_raw(self, source: str, day: date, payloads: Iterable[RawPayload]) -> RawManifest:
         """Keep payloads exactly as received, then the manifest that points at them (written last)."""
-        partition = raw_partition(manifest.source, manifest.snapshot_date)
+        partition = raw_partition(source, day)
         directory = self.path(RAW, partition)
         entries = []
         for payload in payloads:
@@ -180,13 +176,7 @@ class Lake:
                     "bytes": len(payload.body),
                 }
             )
-        written = RawManifest(
-            source=manifest.source,
-            snapshot_date=manifest.snapshot_date,
-            payloads=entries,
-            status=manifest.status,
-            note=manifest.note,
-        )
+        written = RawManifest(source=source, snapshot_date=day, payloads=entries)
         manifest_path = f"{directory}/{MANIFEST}"
         self.write_bytes_atomically(manifest_path, written.to_json())
         keep = {manifest_path} | {f"{directory}/{e['file']}" for e in entries}
@@ -205,8 +195,6 @@ class Lake:
             source=body["source"],
             snapshot_date=date.fromisoformat(body["snapshot_date"]),
             payloads=body["payloads"],
-            status=body["status"],
-            note=body.get("note", ""),
         )
 
     def read_raw(self, source: str, day: date) -> tuple[RawManifest, list[RawPayload]] | None:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from assets.sources.base import RawPayload
-from pipeline.lake import OBSERVATIONS, Lake, RawManifest, observation_partition
+from pipeline.lake import OBSERVATIONS, Lake, observation_partition
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -39,17 +39,17 @@ def test_raw_payloads_come_back_byte_for_byte_with_their_manifest(lake):
         RawPayload("models.json", "https://example.org/api/v1/models", 200, fetched_at, b'{"data": []}'),
         RawPayload("endpoints/meta-llama/llama-3.1-8b.json", "https://example.org/e", 200, fetched_at, b"\x00\xffbin"),
     ]
-    lake.write_raw(RawManifest("openrouter_endpoints", date(2025, 1, 1), []), payloads)
+    lake.write_raw("openrouter_endpoints", date(2025, 1, 1), payloads)
     manifest, read = lake.read_raw("openrouter_endpoints", date(2025, 1, 1))
     assert [p.body for p in read] == [p.body for p in payloads]
     assert [e["sha256"] for e in manifest.payloads] == [p.sha256 for p in payloads]
     assert manifest.payloads[1]["bytes"] == 5 and read[0].fetched_at == fetched_at
 
-    lake.write_raw(RawManifest("openrouter_endpoints", date(2025, 1, 1), []), payloads[:1])  # re-fetch: replaced
+    lake.write_raw("openrouter_endpoints", date(2025, 1, 1), payloads[:1])  # re-fetch: replaced
     assert [p.name for p in lake.read_raw("openrouter_endpoints", date(2025, 1, 1))[1]] == ["models.json"]
 
 
 def test_payload_names_cannot_escape_their_partition(lake):
     evil = RawPayload("../../observations/x.json", "u", 200, datetime.now(UTC), b"{}")
     with pytest.raises(ValueError, match="unsafe payload name"):
-        lake.write_raw(RawManifest("openrouter", date(2025, 1, 1), []), [evil])
+        lake.write_raw("openrouter", date(2025, 1, 1), [evil])
