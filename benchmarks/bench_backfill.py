@@ -11,7 +11,7 @@ so every figure is set against a floor measured alongside it):
 - the naive way for contrast: one `llmprices backfill --start D --end D` (one Dagster run) per day, for
   a sample of consecutive days from the middle of the history, extrapolated to every day (labeled so);
 - scaling: the first 50, 100, 200 and all days: time, peak memory and the cost per day beyond start-up;
-- with --one-by-one, the backfill again with Dagster's default event writing, for contrast.
+- with --one-by-one, the backfill again with Dagster's default (a planned event per day), for contrast.
 
     python -m benchmarks.bench_backfill [--shared ../shared/data] [--repeat 3] [--naive-days 10] [--one-by-one] [--save]
 """
@@ -136,32 +136,55 @@ def backfill_once(work: Path, folder: Path, *extra: str, env: dict[str, str] | N
         return done
 
 
+class Transcript:
+    """Prints the benchmark's lines as they come and, with --save, keeps them in benchmarks/results/."""
+
+    def __init__(self, name: str, save: bool):
+        self.name, self.save, self.lines = name, save, []
+
+    def say(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def close(self) -> None:
+        if self.save:
+            out = REPO / "benchmarks" / "results"
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{self.name}.txt").write_text("\n".join(self.lines) + "\n")
+
+
+def shared_argument_parser(doc: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument(
+        "--shared", type=Path, default=Path(os.environ.get("LLMPRICES_SHARED_DATA", REPO.parent / "shared" / "data"))
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--save", action="store_true", help="also write the lines to benchmarks/results/")
+    return parser
+
+
+def openrouter_captures(shared: Path) -> list[Path]:
+    files = sorted((shared / "openrouter-models").glob("*.json.gz"))
+    if not files:
+        raise SystemExit(f"no OpenRouter captures under {shared}")
+    return files
+
+
 def median(values) -> float:
     return statistics.median(values)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--shared", type=Path, default=Path(os.environ.get("LLMPRICES_SHARED_DATA", REPO.parent / "shared" / "data"))
-    )
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = shared_argument_parser(__doc__)
     parser.add_argument("--naive-days", type=int, default=10, help="days of the naive one-run-per-day sample (0: skip)")
     parser.add_argument("--scaling", default="50,100,200", help="day counts besides all of them (empty: skip)")
     parser.add_argument(
-        "--one-by-one", action="store_true", help="also time the backfill with Dagster's default event writing"
+        "--one-by-one", action="store_true", help="also time the backfill with Dagster's default: planned day by day"
     )
-    parser.add_argument("--save", action="store_true", help="also write benchmarks/results/bench_backfill.txt")
     args = parser.parse_args()
-
-    files = sorted((args.shared / "openrouter-models").glob("*.json.gz"))
-    if not files:
-        raise SystemExit(f"no OpenRouter captures under {args.shared}")
-    lines: list[str] = []
-
-    def say(line: str = "") -> None:
-        print(line, flush=True)
-        lines.append(line)
+    files = openrouter_captures(args.shared)
+    transcript = Transcript("bench_backfill", args.save)
+    say = transcript.say
 
     size = sum(p.stat().st_size for p in files) / 1e6
     say(f"bench_backfill: {len(files)} OpenRouter days ({files[0].name[:10]} .. {files[-1].name[:10]}), "
@@ -191,8 +214,8 @@ def main() -> None:
         say(f"  peak RSS, process tree summed: {peak:.0f} MiB (target < 1536 MiB)")
         if plains:
             plain = median(m.wall for m in plains)
-            say(f"  the same with Dagster's default event writing (one planned + one materialization event per day "
-                f"and asset, one at a time): {plain:.2f} s = {(plain - startup) / floor:.1f}x floor")  # fmt: skip
+            ratio = (plain - startup) / floor
+            say(f"  the same with Dagster's default (planned day by day): {plain:.2f} s = {ratio:.1f}x floor")
 
         if args.naive_days:
             # consecutive days from the middle, in order, as a day-by-day backfill would land them (spread-out
@@ -244,10 +267,7 @@ def main() -> None:
             say(f"marginal cost {rows[0][0]}->{rows[-1][0]} days: {slope * 1000:.1f} ms/day; "
                 f"fixed cost of a run (intercept): {w0 - slope * n0:.2f} s")  # fmt: skip
 
-    if args.save:
-        out = REPO / "benchmarks" / "results"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "bench_backfill.txt").write_text("\n".join(lines) + "\n")
+    transcript.close()
 
 
 if __name__ == "__main__":

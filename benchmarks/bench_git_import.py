@@ -16,7 +16,6 @@ Reports, as medians over --repeat runs, each into a fresh lake and Dagster home:
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import os
 import subprocess
@@ -26,7 +25,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.bench_backfill import REPO, cli_env, folder_of, llmprices, median, run_measured
+from benchmarks.bench_backfill import (
+    Transcript,
+    cli_env,
+    folder_of,
+    llmprices,
+    median,
+    openrouter_captures,
+    run_measured,
+    shared_argument_parser,
+)
 
 FILE = "data/output.json"
 LEDGER_SCRIPTS_S, LEDGER_SNAPSHOTS = 25.0, 1100
@@ -90,23 +98,12 @@ def backfill(work: Path, *source: str):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--shared", type=Path, default=Path(os.environ.get("LLMPRICES_SHARED_DATA", REPO.parent / "shared" / "data"))
-    )
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = shared_argument_parser(__doc__)
     parser.add_argument("--commits", type=int, default=LEDGER_SNAPSHOTS, help="commits in the built history")
-    parser.add_argument("--save", action="store_true", help="also write benchmarks/results/bench_git_import.txt")
     args = parser.parse_args()
-
-    files = sorted((args.shared / "openrouter-models").glob("*.json.gz"))
-    if not files:
-        raise SystemExit(f"no OpenRouter captures under {args.shared}")
-    lines: list[str] = []
-
-    def say(line: str = "") -> None:
-        print(line, flush=True)
-        lines.append(line)
+    files = openrouter_captures(args.shared)
+    transcript = Transcript("bench_git_import", args.save)
+    say = transcript.say
 
     with tempfile.TemporaryDirectory(prefix="bench-git-") as work:
         work = Path(work)
@@ -143,10 +140,7 @@ def main() -> None:
             f"vs ~{LEDGER_SCRIPTS_S:.0f} s for the ledger scripts"
         )
 
-    if args.save:
-        out = REPO / "benchmarks" / "results"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "bench_git_import.txt").write_text("\n".join(lines) + "\n")
+    transcript.close()
 
 
 if __name__ == "__main__":
