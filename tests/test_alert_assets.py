@@ -56,30 +56,12 @@ def lake(landed, tmp_path) -> Path:
     return Path(shutil.copytree(landed, tmp_path / "lake"))
 
 
-def write_rules(path: Path, receiver, mailbox, operators: str = "{type: slack, webhook_url_env: TEST_OPERATORS_URL}"):
-    """The rules of test_alerts.py (8 moves >= 10% to two webhooks, 4 listings to mail and a file) and an
-    `operators` sink; the alerts of 2025 must not expire while the tests run today."""
+def write_rules(path: Path, mailbox, operators: str = "{type: slack, webhook_url_env: TEST_OPERATORS_URL}"):
+    """The rules of test_alerts.py and an `operators` sink; the alerts of 2025 must not expire while the
+    tests run today."""
+    jsonl = path.parent / "alerts.jsonl"
     path.write_text(
-        f"""
-expire_after_days: 36500
-sinks:
-  slack: {{type: slack, webhook_url_env: TEST_SLACK_WEBHOOK_URL}}
-  hook: {{type: webhook, url_env: TEST_HOOK_URL}}
-  mail:
-    type: email
-    host: 127.0.0.1
-    port: {mailbox.port}
-    starttls: false
-    from: prices@example.org
-    to: [team@example.org]
-    user: alerts
-    password_env: TEST_SMTP_PASSWORD
-  file: {{type: jsonl, path: {path.parent / "alerts.jsonl"}}}
-  operators: {operators}
-rules:
-  - {{name: big-moves, kinds: [price_changed], min_relative_change: 0.10, sinks: [slack, hook]}}
-  - {{name: catalog, kinds: [listed, delisted], sinks: [mail, file]}}
-"""
+        delivery.rules_yaml(mailbox.port, jsonl, expire_after_days=36500, extra_sinks=f"  operators: {operators}\n")
     )
     return path
 
@@ -91,7 +73,7 @@ def rules(tmp_path, receiver, mailbox, monkeypatch) -> Path:
     monkeypatch.setenv("TEST_HOOK_URL", f"{receiver.url}/hooks/{delivery.HOOK_TOKEN}")
     monkeypatch.setenv("TEST_OPERATORS_URL", f"{receiver.url}/operators/{OPERATORS_TOKEN}")
     monkeypatch.setenv("TEST_SMTP_PASSWORD", delivery.SMTP_PASSWORD)
-    return write_rules(tmp_path / "rules.yaml", receiver, mailbox)
+    return write_rules(tmp_path / "rules.yaml", mailbox)
 
 
 def materialize(lake: Path, rules: Path | str, instance, day: date | None = None, assets=ALERT_ASSETS, **kwargs):
@@ -260,7 +242,7 @@ def test_a_failed_run_is_told_to_the_operators_sink_without_secrets(operators, r
             f"{{type: email, host: 127.0.0.1, port: {mailbox.port}, starttls: false, from: prices@example.org, "
             "to: [ops@example.org], user: alerts, password_env: TEST_SMTP_PASSWORD}"
         )
-        write_rules(rules, receiver, mailbox, email)
+        write_rules(rules, mailbox, email)
     instance = dg.DagsterInstance.ephemeral()
     failed = dg.materialize([posts_to_a_webhook], instance=instance, raise_on_error=False)
     assert not failed.success

@@ -138,6 +138,30 @@ def mailbox() -> Iterator[Mailbox]:
         controller.stop()
 
 
+def rules_yaml(smtp_port: int, jsonl: Path, expire_after_days: int, extra_sinks: str = "") -> str:
+    """Two rules over four sinks (8 moves >= 10% to two webhooks, 4 listings to mail and a file), the
+    secrets named by environment variable only; `extra_sinks` are more YAML lines under `sinks:`."""
+    return f"""
+expire_after_days: {expire_after_days}
+sinks:
+  slack: {{type: slack, webhook_url_env: TEST_SLACK_WEBHOOK_URL}}
+  hook: {{type: webhook, url_env: TEST_HOOK_URL}}
+  mail:
+    type: email
+    host: 127.0.0.1
+    port: {smtp_port}
+    starttls: false
+    from: prices@example.org
+    to: [team@example.org]
+    user: alerts
+    password_env: TEST_SMTP_PASSWORD
+  file: {{type: jsonl, path: {jsonl}}}
+{extra_sinks}rules:
+  - {{name: big-moves, kinds: [price_changed], min_relative_change: 0.10, sinks: [slack, hook]}}
+  - {{name: catalog, kinds: [listed, delisted], sinks: [mail, file]}}
+"""
+
+
 @pytest.fixture
 def config(tmp_path, receiver, mailbox, monkeypatch) -> AlertConfig:
     """Two rules over four sinks; the secrets only in the environment."""
@@ -145,27 +169,7 @@ def config(tmp_path, receiver, mailbox, monkeypatch) -> AlertConfig:
     monkeypatch.setenv("TEST_HOOK_URL", f"{receiver.url}/hooks/{HOOK_TOKEN}")
     monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
     rules = tmp_path / "rules.yaml"
-    rules.write_text(
-        f"""
-expire_after_days: 3
-sinks:
-  slack: {{type: slack, webhook_url_env: TEST_SLACK_WEBHOOK_URL}}
-  hook: {{type: webhook, url_env: TEST_HOOK_URL}}
-  mail:
-    type: email
-    host: 127.0.0.1
-    port: {mailbox.port}
-    starttls: false
-    from: prices@example.org
-    to: [team@example.org]
-    user: alerts
-    password_env: TEST_SMTP_PASSWORD
-  file: {{type: jsonl, path: {tmp_path / "alerts.jsonl"}}}
-rules:
-  - {{name: big-moves, kinds: [price_changed], min_relative_change: 0.10, sinks: [slack, hook]}}
-  - {{name: catalog, kinds: [listed, delisted], sinks: [mail, file]}}
-"""
-    )
+    rules.write_text(rules_yaml(mailbox.port, tmp_path / "alerts.jsonl", expire_after_days=3))
     return load_config(rules)
 
 
