@@ -5,31 +5,28 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipeline.lake import OBSERVATIONS, QUARANTINE, Lake
-
-
-def _scan(lake: Lake, table: str) -> str:
-    return f"read_parquet('{lake.uri(table)}', hive_partitioning = true, union_by_name = true)"
+from pipeline.lake import Lake
+from pipeline.query import connect
 
 
 def rows_per_source(lake: Lake) -> pd.DataFrame:
     """Observation and quarantine row counts per day and source."""
-    query = f"""
-        with obs as (select snapshot_date, source, count(*) as rows from {_scan(lake, OBSERVATIONS)} group by all),
-             bad as (select snapshot_date, source, count(*) as quarantined from {_scan(lake, QUARANTINE)} group by all)
+    query = """
+        with obs as (select snapshot_date, source, count(*) as rows from observations group by all),
+             bad as (select snapshot_date, source, count(*) as quarantined from quarantine group by all)
         select snapshot_date, source, coalesce(rows, 0) as rows, coalesce(quarantined, 0) as quarantined
         from obs full outer join bad using (snapshot_date, source)
         order by snapshot_date, source
     """
-    return duckdb.sql(query).df()
+    return connect(lake.root_uri).sql(query).df()
 
 
 def quarantine_reasons(lake: Lake, limit: int = 8) -> pd.DataFrame:
     query = f"""
-        select source, reason, count(*) as rows from {_scan(lake, QUARANTINE)}
+        select source, reason, count(*) as rows from quarantine
         group by all order by rows desc, source limit {limit}
     """
-    return duckdb.sql(query).df()
+    return connect(lake.root_uri).sql(query).df()
 
 
 def spreads_on(lake: Lake, day: str, min_providers: int = 3, limit: int = 10) -> pd.DataFrame:
