@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 
 import pandas as pd
+import pyarrow as pa
 
 from assets.catalog.matcher import resolve
 from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA, blended_usd_per_mtok
@@ -53,8 +54,6 @@ def observations_frame(parsed: Iterable[ParsedPayload]) -> tuple[pd.DataFrame, p
 
 def _typed(frame: pd.DataFrame, schema) -> pd.DataFrame:
     """Give an (possibly empty) frame exactly the schema's columns and pandas dtypes."""
-    import pyarrow as pa
-
     for name in schema.names:
         if name not in frame.columns:
             frame[name] = None
