@@ -11,7 +11,7 @@ so every figure is set against a floor measured alongside it):
 - the naive way for contrast: one `llmprices backfill --start D --end D` (one Dagster run) per day, for
   a sample of consecutive days from the middle of the history, extrapolated to every day (labeled so);
 - scaling: the first 50, 100, 200 and all days: time, peak memory and the cost per day beyond start-up;
-- with --one-by-one, the backfill again with Dagster's default (a planned event per day), for contrast.
+- with --one-by-one, the backfill again with Dagster's defaults (events day by day, one transaction each), for contrast.
 
     python -m benchmarks.bench_backfill [--shared ../shared/data] [--repeat 3] [--naive-days 10] [--one-by-one] [--save]
 """
@@ -117,9 +117,10 @@ def folder_of(files: list[Path], root: Path) -> Path:
     return root
 
 
-#: Dagster's own default: a "planned" event per day and asset (what a backfill does without
-#: `pipeline.backfill.range_planned_events`; a user's setting of it wins over the backfill's).
-EVENTS_ONE_BY_ONE = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "false"}
+#: Dagster's own defaults: a "planned" event per day and asset, every materialization its own
+#: transaction (what a backfill does without `pipeline.backfill.range_run_events`; a user's settings
+#: of these variables win over the backfill's).
+EVENTS_ONE_BY_ONE = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "false", "DAGSTER_EVENT_BATCH_SIZE": "0"}
 
 
 def backfill_once(work: Path, folder: Path, *extra: str, env: dict[str, str] | None = None) -> Measured:
@@ -179,7 +180,7 @@ def main() -> None:
     parser.add_argument("--naive-days", type=int, default=10, help="days of the naive one-run-per-day sample (0: skip)")
     parser.add_argument("--scaling", default="50,100,200", help="day counts besides all of them (empty: skip)")
     parser.add_argument(
-        "--one-by-one", action="store_true", help="also time the backfill with Dagster's default: planned day by day"
+        "--one-by-one", action="store_true", help="also time the backfill with Dagster's defaults: events day by day"
     )
     args = parser.parse_args()
     files = openrouter_captures(args.shared)

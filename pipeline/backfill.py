@@ -9,7 +9,7 @@ has no capture for are bridged: the run reports them and lands the others, so a 
 year with gaps is still a single run over the whole range.
 
 A range run records events per day and asset in the Dagster instance; a backfill asks Dagster to plan
-the range with one event per asset (`range_planned_events`).
+the range with one event per asset and to store the days' materializations in batches (`range_run_events`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import dagster as dg
 
 from assets.archive import archived_days
 from assets.importers import Importer, OnStaged, StagingReport
+from pipeline.event_storage import BATCH_SIZE_VARIABLE, EVENT_BATCH_SIZE
 from pipeline.lake import OBSERVATIONS, RAW, Lake
 from pipeline.runner import IngestRequest, run_ingest
 
@@ -117,7 +118,7 @@ def run_backfill(
     lake = Lake(lake_uri or "lake")
     for first, last in plan.spans:
         request = IngestRequest([plan.source], first, last, lake_uri=lake_uri, archive_dirs={plan.source: str(folder)})
-        with range_planned_events(), _watch_landed_days(lake, plan.source, set(plan.todo), on_progress, on_raw):
+        with range_run_events(), _watch_landed_days(lake, plan.source, set(plan.todo), on_progress, on_raw):
             results.append(run_ingest(request, instance))
     return results
 
@@ -126,19 +127,24 @@ PLANNED_EVENTS_AS_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 
 
 @contextlib.contextmanager
-def range_planned_events():
-    """While a range run is created, record one "planned" event per asset for the range instead of one
-    per day (Dagster's own opt-in; on the sqlite instance `dagster dev` uses, every event is its own
-    transaction, and a year's backfill spent seconds on them). Its price, as Dagster documents it: if the
-    run fails, the UI shows its days as missing rather than failed; the CLI reports the failure, and
-    resuming reads the lake, not the event log. A user who set the variable keeps their setting."""
-    previous = os.environ.get(PLANNED_EVENTS_AS_RANGE)
-    os.environ.setdefault(PLANNED_EVENTS_AS_RANGE, "true")
+def range_run_events():
+    """While a range run runs, let Dagster record its bookkeeping in bulk: one "planned" event per asset
+    for the range instead of one per day, and the days' materializations handed to the event log in
+    batches (`pipeline/event_storage.py` writes a batch in one transaction; on the sqlite instance
+    `dagster dev` uses, every event was its own, and a year's backfill spent seconds on them).
+
+    The price of the first, as Dagster documents it: if the run fails, the UI shows its days as missing
+    rather than failed; the CLI reports the failure, and resuming reads the lake, not the event log.
+    A user who set either variable keeps their setting."""
+    settings = {PLANNED_EVENTS_AS_RANGE: "true", BATCH_SIZE_VARIABLE: str(EVENT_BATCH_SIZE)}
+    unset = [name for name in settings if name not in os.environ]
+    for name in unset:
+        os.environ[name] = settings[name]
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(PLANNED_EVENTS_AS_RANGE, None)
+        for name in unset:
+            os.environ.pop(name, None)
 
 
 @contextlib.contextmanager

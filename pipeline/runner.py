@@ -12,18 +12,23 @@ import dagster as dg
 
 from assets.ingest import observations_asset_key, raw_asset_key
 from assets.sources import SOURCES_BY_NAME
+from pipeline.event_storage import instance_settings
 from pipeline.schedules import INGEST_JOB
 
 DEFAULT_DAGSTER_HOME = ".dagster_home"
 
 
 def instance_for_cli() -> dg.DagsterInstance:
-    """The persistent instance `dagster dev` shows: $DAGSTER_HOME, else ./.dagster_home."""
+    """The persistent instance `dagster dev` shows: $DAGSTER_HOME, else ./.dagster_home.
+
+    A home the CLI makes gets no telemetry (keep its output to what the user asked for) and the
+    batching event log (`pipeline/event_storage.py`); a home the user made is used as it is.
+    """
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
-    if not settings.exists():  # a home the CLI made: keep its output to what the user asked for
-        settings.write_text("telemetry:\n  enabled: false\n")
+    if not settings.exists():
+        settings.write_text("telemetry:\n  enabled: false\n" + instance_settings(str(home)))
     os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 

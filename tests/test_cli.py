@@ -44,7 +44,10 @@ def test_demo_runs_the_whole_pipeline_offline_and_shows_rows_checks_and_spreads(
         ["csv", "genai_prices", "huggingface", "litellm", "openrouter", "openrouter_endpoints"], 3
     )
     assert counts.loc["openrouter", "n"] == 14 + 14 + 15
-    assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
+    settings = (tmp_path / ".dagster_home" / "dagster.yaml").read_text()
+    assert "class: BatchingSqliteEventLogStorage" in settings and "enabled: false" in settings
+    runs = list((tmp_path / ".dagster_home" / "history" / "runs").glob("*.db"))
+    assert len(runs) == 1 + 5  # the index and the demo's five runs, where the home's event log says
 
 
 def test_import_csv_lands_each_day_and_quarantines_bad_lines(tmp_path):
