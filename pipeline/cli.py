@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -290,5 +291,18 @@ def _contiguous_ranges(days: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
+def entry_point() -> None:
+    """The `llmprices` command: main, then exit without tearing the interpreter down.
+
+    Everything the command wrote is closed and committed when main returns; what is left is freeing
+    Dagster's, pandas' and Great Expectations' modules object by object, which took a second or more.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()
