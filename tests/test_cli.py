@@ -36,10 +36,14 @@ def test_demo_runs_the_whole_pipeline_offline_and_shows_rows_checks_and_spreads(
     trend = next(line.split() for line in out.splitlines() if line.strip().startswith("4 "))
     assert trend[1:5] == ["0.0328", "0.019", "0.997", "19.03"]
 
-    counts = duckdb.sql(
-        f"select source, count(distinct snapshot_date) as days, count(*) as n "
-        f"from read_parquet('{tmp_path}/demo-lake/observations/**/*.parquet', hive_partitioning=true) group by all"
-    ).df().set_index("source")
+    counts = (
+        duckdb.sql(
+            f"select source, count(distinct snapshot_date) as days, count(*) as n "
+            f"from read_parquet('{tmp_path}/demo-lake/observations/**/*.parquet', hive_partitioning=true) group by all"
+        )
+        .df()
+        .set_index("source")
+    )
     assert counts["days"].to_dict() == dict.fromkeys(
         ["csv", "genai_prices", "huggingface", "litellm", "openrouter", "openrouter_endpoints"], 3
     )

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 #: 10T parameters, the seed's extrapolation target.
 TEN_T_PARAMS_B = 10_000.0
@@ -125,6 +124,8 @@ def fit_price_trend(points: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) 
     slope, intercept = np.polyfit(x, y, 1)
     quad = np.polyfit(x, y, 2)[::-1] if len(np.unique(x)) >= 3 else np.full(3, np.nan)
     quad_r2 = _r2(y, np.polyval(quad[::-1], x)) if np.isfinite(quad).all() else np.nan
+    from scipy import stats  # here, not at the top: importing scipy.stats costs every CLI command 0.4 s
+
     theil = stats.theilslopes(y, x)
     ci_low, ci_high = _bootstrap_slope(x, y, n_boot, seed)
     return TrendFit(
@@ -354,6 +355,8 @@ def annual_decline(monthly_prices: pd.DataFrame, min_months: int = 6, confidence
     slope = sums["sxy"] / sums["sxx"]
     dof = sums["n_months"] - 2
     residual_var = (sums["syy"] - slope * sums["sxy"]).clip(lower=0) / dof
+    from scipy import stats
+
     half_width = stats.t.ppf(0.5 + confidence / 2, dof) * np.sqrt(residual_var / sums["sxx"])
     out = sums[["n_months", "first_month", "last_month"]].assign(
         slope_per_year=slope,
