@@ -11,10 +11,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from assets.catalog.matcher import resolve
-from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA
+from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA, blended_usd_per_mtok
 from assets.sources.base import Listing, ParsedPayload, Rejection
 
 BLENDED = "blended_usd_per_mtok"
@@ -96,7 +95,8 @@ def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
 
 
 def _with_blend(listings: pa.Table) -> pa.Table:
-    """The listings with the seed's 3:1 input:output blend (`schema.blended_usd_per_mtok`) in its column."""
-    blend = pc.divide(pc.add(pc.multiply(listings["input_usd_per_mtok"], 3), listings["output_usd_per_mtok"]), 4)
+    """The listings with the seed's 3:1 input:output blend in its column (a missing price gives none)."""
+    prices = (listings[name].to_numpy() for name in ("input_usd_per_mtok", "output_usd_per_mtok"))
+    blend = pa.array(blended_usd_per_mtok(*prices), pa.float64(), from_pandas=True)
     columns = [blend if name == BLENDED else listings[name] for name in OBSERVATION_SCHEMA.names]
     return pa.Table.from_arrays(columns, schema=OBSERVATION_SCHEMA)

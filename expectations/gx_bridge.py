@@ -61,8 +61,8 @@ class Outcome:
 @functools.cache
 def preload() -> None:
     """Start importing GX and building its context in a daemon thread (once per process), so that their
-    seconds overlap other work such as parsing in worker processes; `validate` waits for them, if at all.
-    Do not fork while it runs: a child would inherit the import locks it holds."""
+    seconds overlap other work such as parsing in worker processes; whatever needs GX meanwhile waits
+    for them in `gx()`. Do not fork while it runs: a child would inherit the import locks it holds."""
     threading.Thread(target=_build_context, name="gx-preload", daemon=True).start()
 
 
@@ -71,12 +71,24 @@ def _build_context() -> None:
         _context()
 
 
+_import_lock = threading.Lock()
+
+
+def gx():
+    """The `great_expectations` module, for everything in the project that uses GX.
+
+    One thread imports it, the others wait: GX's modules import each other in cycles, and a second
+    thread importing it meanwhile (while `preload` runs) got half-initialized modules and failed."""
+    with _import_lock:
+        return _import_gx()
+
+
 @functools.cache
-def _gx():
-    """The `great_expectations` module, imported with the garbage collector paused and everything frozen
-    after (`gc.freeze`): the import makes objects that live as long as the process, and the full collections
-    it triggered (each traversing all that Dagster and pandas hold) were a quarter of its ~2 s and freed
-    almost nothing. The price: objects frozen here are never collected."""
+def _import_gx():
+    """The import, with the garbage collector paused and everything frozen after (`gc.freeze`): the import
+    makes objects that live as long as the process, and the full collections it triggered (each traversing
+    all that Dagster and pandas hold) were a quarter of its ~2 s and freed almost nothing. The price:
+    objects frozen here are never collected."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -91,10 +103,9 @@ def _gx():
 @functools.cache
 def _context():
     """Ephemeral GX context and a whole-DataFrame batch definition, built once per process."""
-    gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
+    context = gx().get_context(mode="ephemeral")
     # TQDM_DISABLE does not silence GX; this does.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch_definition = (
@@ -112,7 +123,6 @@ def _fingerprint(expectations: list) -> str:
 
 def _definition(suite_name: str, expectations: list):
     """The cached ValidationDefinition for `suite_name`, rebuilt if its expectations changed."""
-    gx = _gx()
     fingerprint = _fingerprint(expectations)
     cached = _definitions.get(suite_name)
     if cached is not None and cached[0] == fingerprint:
@@ -123,10 +133,10 @@ def _definition(suite_name: str, expectations: list):
         context.suites.delete(suite_name)
     # Copies, so GX's ids never leak into (or collide on) the caller's objects.
     suite = context.suites.add(
-        gx.ExpectationSuite(name=suite_name, expectations=[e.copy(deep=True) for e in expectations])
+        gx().ExpectationSuite(name=suite_name, expectations=[e.copy(deep=True) for e in expectations])
     )
     definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
+        gx().ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
     )
     _definitions[suite_name] = (fingerprint, definition)
     return definition

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from assets.schema import LISTING_KEY, MAX_PLAUSIBLE_USD_PER_MTOK, OBSERVATION_COLUMNS
+from expectations.gx_bridge import gx
 
 SNAPSHOT_DATE = "snapshot_date"
 #: Columns that must be filled for a row to be usable at all.
@@ -38,7 +39,7 @@ def key_columns(df: pd.DataFrame) -> list[str]:
 
 def row_expectations(keys: list[str]) -> list:
     """Per-row rules; a failing row goes to quarantine, the rest of the batch carries on."""
-    import great_expectations.expectations as gxe
+    gxe = gx().expectations
 
     return [
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in REQUIRED_VALUE_COLUMNS),
@@ -56,7 +57,7 @@ def row_expectations(keys: list[str]) -> list:
 
 def schema_and_key_expectations(keys: list[str]) -> list:
     """Blocking: the partition has the contract's columns and types, and a clean key."""
-    import great_expectations.expectations as gxe
+    gxe = gx().expectations
 
     return [
         gxe.ExpectTableColumnsToMatchSet(column_set=list(OBSERVATION_COLUMNS), exact_match=False),
@@ -71,7 +72,7 @@ def schema_and_key_expectations(keys: list[str]) -> list:
 
 def row_count_expectations() -> list:
     """Blocking: the row count is near the previous partition's (bounds are run parameters)."""
-    import great_expectations.expectations as gxe
+    gxe = gx().expectations
 
     return [
         gxe.ExpectTableRowCountToBeBetween(
@@ -97,7 +98,7 @@ def row_count_bounds(previous_row_count: int | None) -> dict[str, int | None]:
 def daily_row_count_expectations() -> list:
     """Blocking, for a ranged run: every day's row count within its own bounds, in one GX call over a
     frame of per-day counts (`row_count`, `min_row_count`, `max_row_count`; bounds null = no previous)."""
-    import great_expectations.expectations as gxe
+    gxe = gx().expectations
 
     return [
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -127,7 +128,7 @@ def daily_row_counts(counts: pd.Series, previous_row_count: int | None) -> pd.Da
 
 def ratio_expectations() -> list:
     """Warning: output prices are usually a small multiple of input prices."""
-    import great_expectations.expectations as gxe
+    gxe = gx().expectations
 
     return [
         gxe.ExpectColumnValuesToBeBetween(

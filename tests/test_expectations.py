@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -22,6 +25,8 @@ from expectations.checks import (
 )
 from expectations.quarantine import split_valid_rows
 from expectations.suites import row_count_bounds
+
+REPO = Path(__file__).resolve().parent.parent
 
 BETWEEN = "expect_column_values_to_be_between"
 NOT_NULL = "expect_column_values_to_not_be_null"
@@ -349,7 +354,7 @@ def test_dagster_records_the_results_of_an_asset_declaring_the_specs():
 
 
 def test_bridge_reports_positions_and_reuses_the_suite():
-    import great_expectations.expectations as gxe
+    gxe = gx_bridge.gx().expectations
 
     df = pd.DataFrame({"price": [1.0, -2.0, 3.0, np.nan]}, index=[10, 20, 30, 40])
     expectations = [
@@ -373,7 +378,7 @@ def test_bridge_reports_positions_and_reuses_the_suite():
 
 
 def test_bridge_reports_gx_errors_as_failures():
-    import great_expectations.expectations as gxe
+    gxe = gx_bridge.gx().expectations
 
     outcome = gx_bridge.validate(
         pd.DataFrame({"price": [1.0]}),
@@ -388,3 +393,16 @@ def test_bridge_reports_gx_errors_as_failures():
         (False, 'Error: The column "absent" in BatchData does not exist.'),
         (False, "list index out of range"),
     ]
+
+
+def test_gx_used_while_it_is_still_being_preloaded_waits_for_the_import():
+    """A short backfill asks for expectations while the preload thread is still importing GX (a fresh
+    process: here GX is imported already); a second import meanwhile got half-initialized modules."""
+    code = (
+        "from expectations import gx_bridge, suites\n"
+        "gx_bridge.preload()\n"
+        "print(len(suites.row_expectations(['provider', 'provider_model_id', 'variant'])))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["11"]
