@@ -7,10 +7,9 @@ ways: through `pipeline.query.connect` (compacted months), on ONE parquet file h
 timed alternately, so the noise of a shared machine hits both alike. Targets: the query layer under
 100 ms, and within 2x of the single file.
 
-    python -m benchmarks.bench_query [--lake DIR] [--shared ../shared/data] [--repeat 50] [--model ID]
+    python -m benchmarks.bench_query [--lake DIR] [--shared ../shared/data] [--repeat 50] [--model ID] [--save]
 """
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 import pyarrow.fs as pafs
 
 from assets.compaction import compact_months, compacted_table, daily_files, write_parquet
+from benchmarks.bench_backfill import Transcript, shared_argument_parser
 from pipeline.lake import Lake
 from pipeline.query import connect
 
@@ -51,24 +51,25 @@ def seconds(run) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = shared_argument_parser(__doc__)
+    parser.set_defaults(repeat=50)
     parser.add_argument("--lake", type=Path, help="a lake with observations (default: backfill one in a temp dir)")
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--model", default=DEFAULT_MODEL, help="default: %(default)s, else the model with most days")
     args = parser.parse_args()
+    transcript = Transcript("bench_query", args.save)
+    say = transcript.say
 
     with tempfile.TemporaryDirectory() as scratch:
         lake_dir = args.lake or Path(scratch) / "lake"
         if args.lake is None:
             start = time.perf_counter()
             backfill(lake_dir, args.shared)
-            print(f"backfill of {args.shared / 'openrouter-models'}: {time.perf_counter() - start:.1f} s")
+            say(f"backfill of {args.shared / 'openrouter-models'}: {time.perf_counter() - start:.1f} s")
         lake = Lake(str(lake_dir))
 
         start = time.perf_counter()
         years = compact_months(lake, daily_files(lake))
-        print(f"compacted {sum(len(y.months) for y in years)} months into {len(years)} yearly files "
+        say(f"compacted {sum(len(y.months) for y in years)} months into {len(years)} yearly files "
               f"in {time.perf_counter() - start:.2f} s")  # fmt: skip
         con, daily = connect(lake.root_uri), connect(lake.root_uri, use_compacted=False)
         [(rows, days)] = con.execute("select count(*), count(distinct snapshot_date) from observations").fetchall()
@@ -98,13 +99,14 @@ def main() -> int:
 
     medians = {name: statistics.median(values) * 1000 for name, values in times.items()}
     ratio = medians[COMPACTED] / medians[SINGLE]
-    print(f"{rows} observations over {days} days; model {model} ({len(answers[SINGLE])} days)")
+    say(f"{rows} observations over {days} days; model {model} ({len(answers[SINGLE])} days)")
     for name, median in medians.items():
-        print(f"  {name:<32} {median:8.2f} ms  (median of {len(times[name])}, warm)")
-    print(f"  ratio query layer / single file  {ratio:8.2f}x")
-    print(f"  connect() (plan + views)         {statistics.median(connects) * 1000:8.2f} ms  (median of 5)")
+        say(f"  {name:<32} {median:8.2f} ms  (median of {len(times[name])}, warm)")
+    say(f"  ratio query layer / single file  {ratio:8.2f}x")
+    say(f"  connect() (plan + views)         {statistics.median(connects) * 1000:8.2f} ms  (median of 5)")
     met = medians[COMPACTED] < TARGET_MS and ratio <= TARGET_RATIO
-    print(f"target (< {TARGET_MS:.0f} ms and <= {TARGET_RATIO:.0f}x single file): {'met' if met else 'MISSED'}")
+    say(f"target (< {TARGET_MS:.0f} ms and <= {TARGET_RATIO:.0f}x single file): {'met' if met else 'MISSED'}")
+    transcript.close()
     return 0 if met else 1
 
 
