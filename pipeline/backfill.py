@@ -28,7 +28,8 @@ from assets.archive import archived_days
 from assets.importers import Importer, OnStaged, StagingReport
 from pipeline.event_storage import BATCH_SIZE_VARIABLE, EVENT_BATCH_SIZE
 from pipeline.lake import OBSERVATIONS, RAW, Lake
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, run_ingest, run_job
+from pipeline.schedules import CHANGES_JOB, HISTORY_JOB, SPREADS_JOB
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,24 @@ def run_backfill(
         with range_run_events(), _watch_landed_days(lake, plan.source, set(plan.todo), on_progress, on_raw):
             results.append(run_ingest(request, instance))
     return results
+
+
+#: What a source's days feed, computed over a backfill's days as one run each (single-run backfill policies),
+#: as the daily schedules would have: price_history, daily_spreads, price_changes (which sends no alerts).
+DOWNSTREAM_JOBS = (HISTORY_JOB, SPREADS_JOB, CHANGES_JOB)
+
+
+def run_downstream(
+    plan: BackfillPlan, lake_uri: str | None, instance: dg.DagsterInstance
+) -> list[tuple[str, dg.ExecuteInProcessResult]]:
+    """The assets downstream of the observations over the plan's days, one run per job, in order; the
+    console shows no tracebacks (a failed run says why in its result and in the UI)."""
+    first, last = min(plan.todo).isoformat(), max(plan.todo).isoformat()
+    with range_run_events():
+        return [
+            (job, run_job(job, instance, first=first, last=last, lake_uri=lake_uri, console_log_level="CRITICAL"))
+            for job in DOWNSTREAM_JOBS
+        ]
 
 
 PLANNED_EVENTS_AS_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"

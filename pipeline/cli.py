@@ -59,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     back.add_argument("--start", type=date.fromisoformat, help="first day to land (default: the first captured)")
     back.add_argument("--end", type=date.fromisoformat, help="last day to land (default: the last captured)")
     back.add_argument("--force", action="store_true", help="re-land days already in the lake")
+    back.add_argument(
+        "--downstream",
+        action="store_true",
+        help="then compute over the landed days, one run each: price_history, daily_spreads, price_changes (no alerts)",
+    )
     back.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
 
     cov = commands.add_parser(
@@ -156,7 +161,7 @@ def _backfill(args) -> int:
 
         plan = plan_backfill(lake, args.source, args.folder, args.start, args.end, args.force)
         _print_plan(args.source, plan)
-        return _run_backfill(plan, args.folder, lake_uri) if plan.todo else 0
+        return _run_backfill(plan, args.folder, lake_uri, args.downstream) if plan.todo else 0
     return _backfill_from_history(args, lake, lake_uri)
 
 
@@ -205,7 +210,7 @@ def _stage_and_run(args, history, lake, lake_uri: str, folder: Path) -> int:
         return 1
     for day, why in sorted(report.failed.items()):
         print(f"{day}: capture not fetched, left for the next run: {why}", file=sys.stderr)
-    status = _run_backfill(plan, folder, lake_uri) if plan.todo else 0
+    status = _run_backfill(plan, folder, lake_uri, args.downstream) if plan.todo else 0
     return max(status, 1 if report.failed else 0)
 
 
@@ -226,12 +231,13 @@ def _print_plan(source: str, plan) -> None:
     )
 
 
-def _run_backfill(plan, folder: Path, lake_uri: str) -> int:
+def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
     from tqdm import tqdm
 
-    from pipeline.backfill import run_backfill
+    from pipeline.backfill import run_backfill, run_downstream
     from pipeline.runner import instance_for_cli
 
+    instance = instance_for_cli()
     with (
         tqdm(total=len(plan.todo), unit="day", desc="raw", position=0) as raw_bar,
         tqdm(total=len(plan.todo), unit="day", desc="landed", position=1) as bar,
@@ -243,8 +249,14 @@ def _run_backfill(plan, folder: Path, lake_uri: str) -> int:
         def archived(done: int) -> None:
             raw_bar.update(done - raw_bar.n)
 
-        results = run_backfill(plan, folder, lake_uri, instance_for_cli(), progress, archived)
-    return max(_print_run(result) for result in results)
+        results = run_backfill(plan, folder, lake_uri, instance, progress, archived)
+    status = max(_print_run(result) for result in results)
+    if downstream:
+        print(f"\nDownstream of {plan.source}, {min(plan.todo)} .. {max(plan.todo)}:")
+        for job, result in run_downstream(plan, lake_uri, instance):
+            print(f"{job:<24} " + ("succeeded" if result.success else "FAILED: " + "; ".join(_step_failures(result))))
+            status = max(status, 0 if result.success else 1)
+    return status
 
 
 def _coverage(args) -> int:
@@ -269,11 +281,19 @@ def _print_run(result) -> int:
         for ev in sorted(evaluations, key=lambda e: (e.asset_key.to_user_string(), e.check_name)):
             verdict = "passed" if ev.passed else f"FAILED ({ev.severity.value})"
             print(f"{ev.asset_key.to_user_string():<34} {ev.check_name:<24} {verdict}")
+    for failure in _step_failures(result):
+        print(f"step {failure}")
+    return 0 if result.success else 1
+
+
+def _step_failures(result) -> list[str]:
+    """Each failed step of a run and the first line of its error."""
+    failures = []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            print(f"step {event.step_key} failed: {error.message.strip().splitlines()[0] if error else ''}")
-    return 0 if result.success else 1
+            failures.append(f"{event.step_key} failed: {error.message.strip().splitlines()[0] if error else ''}")
+    return failures
 
 
 def _section(title: str, frame) -> None:

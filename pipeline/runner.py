@@ -72,6 +72,7 @@ def run_job(
     last: str | None = None,
     lake_uri: str | None = None,
     ops_config: dict | None = None,
+    console_log_level: str = "WARNING",
 ) -> dg.ExecuteInProcessResult:
     """One run of a project job over a partition (or a range of them), e.g. the analytics after an ingest."""
     from pipeline.definitions import defs
@@ -79,7 +80,7 @@ def run_job(
     partition = {}
     if first:
         partition = {"partition_key": first} if last in (None, first) else {"tags": _range_tags(first, last)}
-    run_config = {"ops": ops_config or {}, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    run_config = {"ops": ops_config or {}, "loggers": {"console": {"config": {"log_level": console_log_level}}}}
     if lake_uri:
         run_config["resources"] = {"lake": {"config": {"root_uri": lake_uri}}}
     return defs.resolve_job_def(job_name).execute_in_process(

@@ -82,3 +82,37 @@ def test_import_csv_lands_each_day_and_quarantines_bad_lines(tmp_path):
         f"select reason from read_parquet('{tmp_path}/lake/quarantine/**/*.parquet', hive_partitioning=true)"
     ).fetchall()
     assert "abc" in reason
+
+
+def scan(lake: Path, table: str) -> str:
+    return f"read_parquet('{lake}/{table}/**/*.parquet', hive_partitioning=true)"
+
+
+def test_backfill_downstream_computes_history_spreads_and_changes_over_the_landed_days(tmp_path):
+    demo, lake = REPO / "pipeline" / "demo_data", tmp_path / "lake"
+    alone = llmprices("backfill", "--source", "openrouter", "--from-dir", str(demo / "openrouter"),
+                      "--lake", str(lake), "--downstream", cwd=tmp_path)  # fmt: skip
+    # OpenRouter's own (reseller) prices alone give no spread across providers: said, in one line
+    assert "daily_history            succeeded" in alone.stdout
+    assert "daily_analytics          FAILED: daily_spreads failed: " in alone.stdout
+    assert "no priced listings with a canonical model from 2025-01-13 to 2025-01-15" in alone.stdout
+    assert "Traceback" not in alone.stdout + alone.stderr and alone.returncode == 1
+
+    both = llmprices("backfill", "--source", "openrouter_endpoints", "--from-dir", str(demo / "openrouter_endpoints"),
+                     "--lake", str(lake), "--downstream", cwd=tmp_path)  # fmt: skip
+    assert both.returncode == 0, both.stdout + both.stderr
+    for job in ("daily_history", "daily_analytics", "price_changes_backfill"):
+        assert f"{job:<24} succeeded" in both.stdout
+
+    days = duckdb.sql(f"select distinct snapshot_date::varchar from {scan(lake, 'spreads')} order by 1").fetchall()
+    assert [d for (d,) in days] == ["2025-01-13", "2025-01-14", "2025-01-15"]
+    current = duckdb.sql(f"select source, count(*) from {scan(lake, 'history')} where valid_to is null group by 1")
+    last_day = duckdb.sql(
+        f"select source, count(*) from {scan(lake, 'observations')} where snapshot_date = '2025-01-15' group by 1"
+    )
+    assert sorted(current.fetchall()) == sorted(last_day.fetchall())  # one open interval per listing listed last
+    delisted = duckdb.sql(
+        f"select snapshot_date::varchar, provider, model from {scan(lake, 'changes')} "
+        "where source = 'openrouter_endpoints' and kind = 'delisted'"
+    ).fetchall()
+    assert delisted == [("2025-01-15", "cerebras", "meta-llama/llama-3.1-70b-instruct")]  # gone after the 14th
