@@ -2,7 +2,8 @@
 files, so a query over many days opens a file per year instead of one per day and source.
 
 The daily files stay the contract (users query them, daily runs keep replacing them); compacted files
-are an acceleration structure that only the query layer (`pipeline.query`) reads:
+are an acceleration structure that only the query layer (`pipeline.query`) reads. The lake
+(`pipeline.lake`) owns their layout and the manifest that publishes them:
 
     compacted/observations/year=YYYY/<version>.parquet   immutable, a new one per compaction
     compacted/observations/year=YYYY/manifest.json       the current version, its months, and the state
@@ -29,10 +30,9 @@ object stores mtimes have a one-second resolution: a rewrite to the same size wi
 would go unnoticed until the next one.)
 """
 
-import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
@@ -48,11 +48,9 @@ from assets.ingest import all_observations_keys
 from assets.partitions import MONTHLY_PARTITIONS
 from assets.schema import LISTING_KEY, OBSERVATION_SCHEMA
 from assets.warehouse import DAY_SOURCE_PARTITIONING
-from pipeline.lake import OBSERVATIONS, Lake
+from pipeline.lake import OBSERVATIONS, CompactionManifest, DailyFiles, Lake
 
 COMPACTED_OBSERVATIONS = dg.AssetKey("compacted_observations")
-COMPACTED = f"compacted/{OBSERVATIONS}"
-MANIFEST = "manifest.json"
 #: How long a superseded version is kept for readers that planned their files before the switch.
 GRACE = timedelta(hours=24)
 
@@ -60,19 +58,6 @@ GRACE = timedelta(hours=24)
 COMPACTED_SCHEMA = pa.schema([*OBSERVATION_SCHEMA, *DAY_SOURCE_PARTITIONING.schema])
 #: Sorted by model first: the query layer's typical filter, and runs of equal values compress well.
 SORT_KEYS = [(column, "ascending") for column in ("model", "source", *LISTING_KEY, "snapshot_date")]
-
-#: Daily files of one month as the manifest records them: path relative to `observations/` -> [size, mtime ns].
-DailyFiles = dict[str, list]
-
-
-@dataclass(frozen=True)
-class YearManifest:
-    year: str
-    file: str
-    rows: int
-    compacted_at: str
-    months: dict[str, DailyFiles]  # the months in `file`, each with the daily files it was built from
-    retired: dict[str, str] = field(default_factory=dict)  # superseded version -> when (ISO)
 
 
 @dataclass(frozen=True)
@@ -96,10 +81,6 @@ class Compaction:
     deleted_versions: int
 
 
-def year_dir(lake: Lake, year: str) -> str:
-    return lake.path(COMPACTED, (("year", year),))
-
-
 def daily_files(lake: Lake) -> dict[str, DailyFiles]:
     """Per month (YYYY-MM), every daily observations file and its state, from one recursive listing
     (temporary files of writes in progress are left out, as readers' globs leave them out)."""
@@ -115,24 +96,15 @@ def daily_files(lake: Lake) -> dict[str, DailyFiles]:
     return by_month
 
 
-def read_manifest(lake: Lake, year: str) -> YearManifest | None:
-    path = f"{year_dir(lake, year)}/{MANIFEST}"
-    if lake.fs.get_file_info(path).type == pafs.FileType.NotFound:
-        return None
-    with lake.fs.open_input_stream(path) as stream:
-        return YearManifest(**json.loads(stream.read()))
-
-
 def plan_reads(lake: Lake, use_compacted: bool = True) -> ReadPlan:
     """Compacted months that are fresh from their year's file, every other month from its daily files
     (all of them without `use_compacted`). Manifests are read before the daily files are listed, so a
     day rewritten in between makes its month stale rather than served old."""
-    years = lake.partition_values(COMPACTED) if use_compacted else []
-    manifests = [manifest for year in years if (manifest := read_manifest(lake, year)) is not None]
+    manifests = lake.compaction_manifests() if use_compacted else []
     listing = daily_files(lake)
     compacted, partly_fresh, fresh, stale = [], {}, [], []
     for manifest in manifests:
-        path = f"{year_dir(lake, manifest.year)}/{manifest.file}"
+        path = f"{lake.compacted_dir(manifest.year)}/{manifest.file}"
         months = sorted(manifest.months)
         current = [month for month in months if manifest.months[month] == listing.get(month, {})]
         stale += [month for month in months if month not in current]
@@ -166,8 +138,8 @@ def compact_months(lake: Lake, months: Iterable[str], grace: timedelta = GRACE) 
 def _compact_year(lake: Lake, year: str, chosen: list[str], listing: dict[str, DailyFiles], grace) -> Compaction:
     """The year's new version: the chosen months and stale ones from their daily files, the year's
     other compacted months carried over from the current version; then the switch, then old versions."""
-    directory = year_dir(lake, year)
-    previous = read_manifest(lake, year)
+    directory = lake.compacted_dir(year)
+    previous = lake.read_compaction_manifest(year)
     kept = previous.months if previous else {}
     months = sorted(month for month in set(kept) | set(chosen) if listing.get(month))
     refreshed = [month for month in months if month in chosen or kept.get(month) != listing[month]]
@@ -187,13 +159,12 @@ def _compact_year(lake: Lake, year: str, chosen: list[str], listing: dict[str, D
     write_parquet(lake.fs, f"{directory}/{version}", table)
     retired = dict(previous.retired) | {previous.file: now.isoformat()} if previous else {}
     expired = _expired_versions(lake, directory, version, retired, now - grace)
-    manifest = YearManifest(
+    manifest = CompactionManifest(
         year=year, file=version, rows=table.num_rows, compacted_at=now.isoformat(),
         months={month: listing[month] for month in months},
         retired={name: when for name, when in retired.items() if name not in expired},
     )  # fmt: skip
-    body = json.dumps(asdict(manifest), indent=1, sort_keys=True).encode()
-    lake.write_bytes_atomically(f"{directory}/{MANIFEST}", body)  # the switch: Lake's temp file + rename
+    lake.write_compaction_manifest(manifest)  # the switch
     for name in expired:  # only now that no new reader can plan with them
         lake.fs.delete_file(f"{directory}/{name}")
     return Compaction(year, months, refreshed, table.num_rows, f"{directory}/{version}", len(expired))

@@ -2,7 +2,9 @@
 
 Every partition of a table is one parquet file with a fixed name, so re-materializing a partition is a
 single atomic overwrite (a rename on a local disk, a PUT on an object store): readers see the old
-partition or the new one, never a mix, and other partitions are never touched.
+partition or the new one, never a mix, and other partitions are never touched. Compacted observations
+(`assets.compaction`) are published the same way: immutable versioned files, then a manifest per year naming
+the current one, switched in one atomic write.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from urllib.parse import urlparse
 
@@ -26,11 +28,15 @@ OBSERVATIONS = "observations"
 QUARANTINE = "quarantine"
 CATALOG = "catalog"
 UNMATCHED_MODELS = "unmatched_models"
+#: Observations compacted a year per folder: `year=YYYY/<version>.parquet` and the `manifest.json` naming one.
+COMPACTED = f"compacted/{OBSERVATIONS}"
 
 PART_FILE = "part-0.parquet"
 MANIFEST = "manifest.json"
 
 Partition = Sequence[tuple[str, str]]
+#: Daily files of one month as a compaction manifest records them: path relative to `observations/` -> [size, mtime ns].
+DailyFiles = dict[str, list]
 
 
 def _filesystem(root_uri: str) -> tuple[pafs.FileSystem, str]:
@@ -65,6 +71,22 @@ class RawManifest:
         return json.dumps(body, indent=1).encode()
 
 
+@dataclass(frozen=True)
+class CompactionManifest:
+    """A compacted year's current version: the file readers open, its months with the daily files each was built
+    from (so a month whose daily files changed since is known stale), and superseded versions not yet deleted."""
+
+    year: str
+    file: str  # the version's name in the year's folder
+    rows: int
+    compacted_at: str
+    months: dict[str, DailyFiles]
+    retired: dict[str, str] = field(default_factory=dict)  # superseded version -> when (ISO)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
+
+
 class Lake:
     """Reads and writes the lake's tables under `root_uri`; the only module that knows the layout."""
 
@@ -97,6 +119,12 @@ class Lake:
         with self.fs.open_output_stream(tmp) as out:
             out.write(data)
         self.fs.move(tmp, path)  # rename(2): atomic on one filesystem
+
+    def _read_json(self, path: str) -> dict | None:
+        if not self._exists(path):
+            return None
+        with self.fs.open_input_stream(path) as stream:
+            return json.loads(stream.read())
 
     def _exists(self, path: str) -> bool:
         return self.fs.get_file_info(path).type != pafs.FileType.NotFound
@@ -186,11 +214,9 @@ class Lake:
         return written
 
     def read_raw_manifest(self, source: str, day: date) -> RawManifest | None:
-        path = f"{self.path(RAW, raw_partition(source, day))}/{MANIFEST}"
-        if not self._exists(path):
+        body = self._read_json(f"{self.path(RAW, raw_partition(source, day))}/{MANIFEST}")
+        if body is None:
             return None
-        with self.fs.open_input_stream(path) as stream:
-            body = json.loads(stream.read())
         return RawManifest(
             source=body["source"],
             snapshot_date=date.fromisoformat(body["snapshot_date"]),
@@ -217,6 +243,26 @@ class Lake:
                 )
             )
         return manifest, payloads
+
+    # -- compacted observations -----------------------------------------------------------------
+    def compacted_dir(self, year: str) -> str:
+        """The folder of a year's compacted versions and of the manifest naming the current one."""
+        return self.path(COMPACTED, (("year", year),))
+
+    def write_compaction_manifest(self, manifest: CompactionManifest) -> None:
+        """Switch the year's readers to `manifest.file` (already written) in one atomic write: they see the old
+        version or the new one, never both or neither."""
+        self.write_bytes_atomically(f"{self.compacted_dir(manifest.year)}/{MANIFEST}", manifest.to_json())
+
+    def read_compaction_manifest(self, year: str) -> CompactionManifest | None:
+        """The year's current version, or None while the year was never compacted."""
+        body = self._read_json(f"{self.compacted_dir(year)}/{MANIFEST}")
+        return None if body is None else CompactionManifest(**body)
+
+    def compaction_manifests(self) -> list[CompactionManifest]:
+        """The current version of every compacted year, by year."""
+        years = self.partition_values(COMPACTED)
+        return [manifest for year in years if (manifest := self.read_compaction_manifest(year)) is not None]
 
 
 def raw_partition(source: str, day: date) -> Partition:

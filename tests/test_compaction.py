@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.compaction import COMPACTED_SCHEMA, compact_months, compacted_observations, plan_reads, year_dir
+from assets.compaction import COMPACTED_SCHEMA, compact_months, compacted_observations, plan_reads
 from pipeline.lake import OBSERVATIONS, Lake, observation_partition
 from pipeline.query import connect
 from pipeline.resources import LakeResource
@@ -126,7 +126,7 @@ def test_a_rematerialized_day_makes_its_month_stale_until_it_is_compacted_again(
 
     plan = plan_reads(lake)
     assert plan.stale_months == ["2025-01"] and plan.compacted_months == ["2025-02"]
-    assert plan.partly_fresh == {f"{year_dir(lake, '2025')}/{versions(lake_dir)[-1]}": ["2025-02"]}
+    assert plan.partly_fresh == {f"{lake.compacted_dir('2025')}/{versions(lake_dir)[-1]}": ["2025-02"]}
     assert len(plan.daily) == 2  # January's two days, from the daily files
     priced = sum(1 for m in models[:300] if "-1" not in (m["pricing"]["prompt"], m["pricing"]["completion"]))
     assert counts_by_day(lake_dir)[str(REWRITTEN)] == priced < 300

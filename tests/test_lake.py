@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 
@@ -9,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from assets.sources.base import RawPayload
-from pipeline.lake import OBSERVATIONS, Lake, observation_partition
+from pipeline.lake import OBSERVATIONS, CompactionManifest, Lake, observation_partition
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -53,3 +54,19 @@ def test_payload_names_cannot_escape_their_partition(lake):
     evil = RawPayload("../../observations/x.json", "u", 200, datetime.now(UTC), b"{}")
     with pytest.raises(ValueError, match="unsafe payload name"):
         lake.write_raw("openrouter", date(2025, 1, 1), [evil])
+
+
+def test_a_compaction_manifest_round_trips_at_its_fixed_path_and_a_missing_one_means_not_compacted(lake):
+    version, superseded, at = "20250301T090000Z-0123abcd.parquet", "20250201T090000Z-4567cdef.parquet", "2025-03-01"
+    months = {"2025-01": {"snapshot_date=2025-01-31/source=openrouter/part-0.parquet": [1234, 1738310400000000000]}}
+    manifest = CompactionManifest("2025", version, 42, at, months, {superseded: at})
+    assert lake.read_compaction_manifest("2025") is None and lake.compaction_manifests() == []
+
+    lake.write_compaction_manifest(manifest)
+    lake.fs.create_dir(lake.compacted_dir("2026"))  # a year whose first compaction has not switched yet
+    assert lake.read_compaction_manifest("2025") == manifest
+    assert lake.compaction_manifests() == [manifest]
+    with lake.fs.open_input_stream(f"{lake.path('compacted/observations')}/year=2025/manifest.json") as stream:
+        on_disk = stream.read()  # the format existing lakes hold: every field, keys sorted
+    expected = {"compacted_at": at, "file": version, "months": months, "retired": {superseded: at}, "rows": 42}
+    assert on_disk == json.dumps(expected | {"year": "2025"}, indent=1, sort_keys=True).encode()
