@@ -14,11 +14,7 @@ from assets.observe import LandedRange, land_days
 from assets.partitions import DAILY_PARTITIONS, partition_days
 from assets.sources import ALL_SOURCES
 from assets.sources.base import RawPayload, SourceNotConfigured, SourceSpec
-from expectations.checks import (
-    evaluate_observation_checks,
-    evaluate_ranged_observation_checks,
-    observation_check_specs,
-)
+from expectations.checks import evaluate_observation_checks, observation_check_specs
 from pipeline.lake import OBSERVATIONS, observation_partition
 
 #: Days of a ranged run read from captures and archived in raw/ at once.
@@ -152,10 +148,7 @@ def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             raise dg.Failure(
                 f"{spec.name}: nothing to parse: " + "; ".join(landed.missing_days[:5]), allow_retries=False
             )
-        if len(days) == 1:
-            yield from evaluate_observation_checks(key, landed.observations.drop(columns="snapshot_date"), previous)
-        else:
-            yield from evaluate_ranged_observation_checks(key, landed.observations, landed.day_counts, previous)
+        yield from evaluate_observation_checks(key, landed.observations, landed.day_counts, previous)
         yield dg.MaterializeResult(metadata=_metadata(lake, spec.name, landed, previous))
         if landed.payload_errors:
             raise dg.Failure(

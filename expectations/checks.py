@@ -1,7 +1,7 @@
 """Dagster asset checks on a partition of price observations, evaluated with GX.
 
 The observations asset declares `observation_check_specs(...)` as its `check_specs` and, after
-writing a partition, yields `evaluate_observation_checks(...)`. The two blocking checks stop
+writing a partition or a range of them, yields `evaluate_observation_checks(...)`. The two blocking checks stop
 downstream assets on a broken partition; the ratio check only warns a human.
 """
 
@@ -25,8 +25,6 @@ from expectations.suites import (
     daily_row_counts,
     key_columns,
     ratio_expectations,
-    row_count_bounds,
-    row_count_expectations,
     schema_and_key_expectations,
     with_output_input_ratio,
 )
@@ -35,15 +33,15 @@ SCHEMA_AND_KEYS = "schema_and_keys"
 ROW_COUNT_VS_PREVIOUS = "row_count_vs_previous"
 OUTPUT_INPUT_RATIO = "output_input_ratio"
 
-#: Failing rows shown in a check's metadata, enough to start debugging.
+#: Failing rows (or days) shown in a check's metadata, enough to start debugging.
 MAX_EXAMPLES = 5
+_TOLERANCE = f"{ROW_COUNT_TOLERANCE:.0%}"
 
 AssetKeyLike = dg.AssetKey | str | Sequence[str]
 
 
 def observation_check_specs(asset_key: AssetKeyLike) -> list[dg.AssetCheckSpec]:
     """The checks the observations asset declares, with the text users read in the UI."""
-    pct = f"{ROW_COUNT_TOLERANCE:.0%}"
     return [
         dg.AssetCheckSpec(
             SCHEMA_AND_KEYS,
@@ -57,7 +55,7 @@ def observation_check_specs(asset_key: AssetKeyLike) -> list[dg.AssetCheckSpec]:
             ROW_COUNT_VS_PREVIOUS,
             asset=asset_key,
             blocking=True,
-            description=f"The number of listings is within {pct} of the previous partition's "
+            description=f"The number of listings is within {_TOLERANCE} of the previous partition's "
             "(a collapse usually means a broken scrape, a jump a changed page). Passes when "
             "there is no previous partition.",
         ),
@@ -73,83 +71,82 @@ def observation_check_specs(asset_key: AssetKeyLike) -> list[dg.AssetCheckSpec]:
 
 
 def evaluate_observation_checks(
-    asset_key: AssetKeyLike, df: pd.DataFrame, previous_row_count: int | None
-) -> list[dg.AssetCheckResult]:
-    """Run the table-level and warning suites on one partition's rows (as written) in one GX call.
-
-    For a ranged run, call it once per day: the row count is compared per partition.
-    """
-    keys = key_columns(df)
-    schema = schema_and_key_expectations(keys)
-    count, ratio = row_count_expectations(), ratio_expectations()
-    has_prices = all(c in df.columns for c in PRICE_COLUMNS[:2])
-    frame = with_output_input_ratio(df) if has_prices else df.assign(**{RATIO_COLUMN: float("nan")})
-    bounds = row_count_bounds(previous_row_count)
-    name = "observation_table_ranged" if SNAPSHOT_DATE in keys else "observation_table"
-    outcome = validate(frame, name, [*schema, *count, *ratio], parameters=bounds).results
-    schema_out, count_out, ratio_out = (
-        outcome[: len(schema)],
-        outcome[len(schema) : len(schema) + 1],
-        outcome[len(schema) + 1 :],
-    )
-    asset_key = dg.AssetKey.from_coercible(asset_key)
-    return [
-        _schema_result(asset_key, frame, schema_out, keys),
-        _row_count_result(asset_key, len(df), previous_row_count, bounds, count_out[0]),
-        _ratio_result(asset_key, frame, ratio_out[0], has_prices),
-    ]
-
-
-def evaluate_ranged_observation_checks(
     asset_key: AssetKeyLike, df: pd.DataFrame, day_counts: pd.Series, previous_row_count: int | None
 ) -> list[dg.AssetCheckResult]:
-    """The same checks over a ranged (backfill) run in two GX calls, whatever the number of days: the
-    schema, keys (unique per day) and ratio over all rows, the row counts over a frame of per-day counts.
+    """The three checks over the rows a run wrote, one day or a whole range, in two GX calls whatever the
+    number of days: schema, keys (unique per day if `df` carries `snapshot_date`) and ratio over all rows,
+    row counts over a frame of per-day counts. One day is a range of one, so both read the same way.
 
-    `df` carries `snapshot_date`; `day_counts` is the rows written per day, in day order, including days
-    with none; `previous_row_count` is the partition's before the range.
+    `day_counts` is the rows written per day, in day order, including days with none;
+    `previous_row_count` is the partition's before the first day (None if there is none).
     """
     keys = key_columns(df)
     schema, ratio = schema_and_key_expectations(keys), ratio_expectations()
-    frame = with_output_input_ratio(df)
-    outcome = validate(frame, "observation_table_ranged_rows", [*schema, *ratio]).results
+    has_prices = all(c in df.columns for c in PRICE_COLUMNS[:2])
+    frame = with_output_input_ratio(df) if has_prices else df.assign(**{RATIO_COLUMN: float("nan")})
+    name = "observation_rows_by_day" if SNAPSHOT_DATE in keys else "observation_rows"
+    outcome = validate(frame, name, [*schema, *ratio]).results
     counts = daily_row_counts(day_counts, previous_row_count)
     count_outcome = validate(counts, "observation_daily_row_counts", daily_row_count_expectations()).results
     asset_key = dg.AssetKey.from_coercible(asset_key)
     return [
         _schema_result(asset_key, frame, outcome[: len(schema)], keys),
-        _daily_row_count_result(asset_key, counts, count_outcome),
-        _ratio_result(asset_key, frame, outcome[len(schema)], True),
+        _row_count_result(asset_key, counts, count_outcome),
+        _ratio_result(asset_key, frame, outcome[len(schema)], has_prices),
     ]
 
 
-def _daily_row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcome]) -> dg.AssetCheckResult:
-    failing_rows = sorted({i for r in results for i in r.unexpected_rows})
-    failing = counts.iloc[failing_rows]
+def _row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcome]) -> dg.AssetCheckResult:
+    """One result for any number of days: a single day shows its allowed range, a range how many days
+    failed and the first few of them."""
+    failing = counts.iloc[sorted({i for r in results for i in r.unexpected_rows})]
     passed = all(r.success for r in results)
-    days = len(counts)
-    lines = [
-        f"{row.snapshot_date}: {int(row.row_count)} rows vs {int(row.previous_row_count)} the day before"
-        for row in failing.head(MAX_EXAMPLES).itertuples()
-    ]
-    description = (
-        f"All {days} days within {ROW_COUNT_TOLERANCE:.0%} of the day before."
-        if passed
-        else f"{len(failing)} of {days} days outside {ROW_COUNT_TOLERANCE:.0%} of the day before: " + "; ".join(lines)
-    )
+    metadata = {"days": len(counts), "failing_days": len(failing), "row_count": int(counts["row_count"].sum())}
+    previous = counts["previous_row_count"].iat[0]  # the partition before the first day
+    if not pd.isna(previous):
+        metadata["previous_row_count"] = int(previous)
+    if len(counts) == 1:
+        metadata |= _allowed_range(counts.iloc[0])
+        description = _one_day_description(counts.iloc[0], metadata["allowed_row_count"], passed)
+    else:
+        description = _range_description(counts, failing, passed)
+    metadata["failed_expectations"] = dg.MetadataValue.json([_name(r) for r in results if not r.success])
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=ROW_COUNT_VS_PREVIOUS,
         passed=passed,
         severity=dg.AssetCheckSeverity.ERROR,
         description=description,
-        metadata={
-            "days": days,
-            "failing_days": len(failing),
-            "row_count": int(counts["row_count"].sum()),
-            "failed_expectations": dg.MetadataValue.json([_name(r) for r in results if not r.success]),
-        },
+        metadata=metadata,
     )
+
+
+def _allowed_range(day) -> dict:
+    """A day's bounds as users read them: "any" when there is no previous count to compare with."""
+    if pd.isna(day.max_row_count):
+        return {"allowed_row_count": "any"}
+    low, high = int(day.min_row_count), int(day.max_row_count)
+    return {"allowed_row_count": f"{low} to {high}", "min_row_count": low, "max_row_count": high}
+
+
+def _one_day_description(day, allowed: str, passed: bool) -> str:
+    rows = int(day.row_count)
+    if allowed == "any":
+        return f"{rows} rows; no previous partition (or only an empty one) to compare with."
+    previous = int(day.previous_row_count)
+    if passed:
+        return f"{rows} rows, within {allowed} (previous partition: {previous})."
+    return f"{rows} rows, outside the allowed {allowed} (previous partition: {previous}, tolerance {_TOLERANCE})."
+
+
+def _range_description(counts: pd.DataFrame, failing: pd.DataFrame, passed: bool) -> str:
+    if passed:
+        return f"All {len(counts)} days within {_TOLERANCE} of the day before."
+    lines = [
+        f"{row.snapshot_date}: {int(row.row_count)} rows vs {int(row.previous_row_count)} the day before"
+        for row in failing.head(MAX_EXAMPLES).itertuples()
+    ]
+    return f"{len(failing)} of {len(counts)} days outside {_TOLERANCE} of the day before: " + "; ".join(lines)
 
 
 def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.AssetCheckResult:
@@ -194,37 +191,6 @@ def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.Asset
     )
 
 
-def _row_count_result(key, rows, previous, bounds, r: ExpectationOutcome) -> dg.AssetCheckResult:
-    low, high = bounds["min_row_count"], bounds["max_row_count"]
-    allowed = "any" if high is None else f"{low} to {high}"
-    metadata = {
-        "row_count": rows,
-        "allowed_row_count": allowed,
-        "failed_expectations": dg.MetadataValue.json([] if r.success else [_name(r)]),
-    }
-    if previous is not None:
-        metadata["previous_row_count"] = previous
-    if high is not None:
-        metadata |= {"min_row_count": low, "max_row_count": high}
-    if high is None:
-        description = f"{rows} rows; no previous partition (or only an empty one) to compare with."
-    elif r.success:
-        description = f"{rows} rows, within {allowed} (previous partition: {previous})."
-    else:
-        description = (
-            f"{rows} rows, outside the allowed {allowed} "
-            f"(previous partition: {previous}, tolerance {ROW_COUNT_TOLERANCE:.0%})."
-        )
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name=ROW_COUNT_VS_PREVIOUS,
-        passed=r.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=description,
-        metadata=metadata,
-    )
-
-
 def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetCheckResult:
     priced = int(df[RATIO_COLUMN].notna().sum())
     outside = r.unexpected_count or 0
@@ -260,7 +226,9 @@ def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetC
 
 
 def _name(r: ExpectationOutcome) -> str:
-    target = r.kwargs.get("column") or ",".join(r.kwargs.get("column_list") or [])
+    """The expectation and its columns: the two row-count bounds differ only in their column pair."""
+    pair = [r.kwargs[k] for k in ("column_A", "column_B") if k in r.kwargs]
+    target = r.kwargs.get("column") or ",".join(r.kwargs.get("column_list") or pair)
     return f"{r.expectation_type}({target})" if target else r.expectation_type
 
 

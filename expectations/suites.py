@@ -70,19 +70,8 @@ def schema_and_key_expectations(keys: list[str]) -> list:
     ]
 
 
-def row_count_expectations() -> list:
-    """Blocking: the row count is near the previous partition's (bounds are run parameters)."""
-    gxe = gx().expectations
-
-    return [
-        gxe.ExpectTableRowCountToBeBetween(
-            min_value={"$PARAMETER": "min_row_count"}, max_value={"$PARAMETER": "max_row_count"}
-        )
-    ]
-
-
 def row_count_bounds(previous_row_count: int | None) -> dict[str, int | None]:
-    """Parameters for `row_count_expectations`: previous count +-50%, rounded inwards.
+    """The row counts allowed after `previous_row_count`: +-50%, rounded inwards.
 
     No previous partition (None), or an empty one, gives nothing to compare with: any count
     passes. Otherwise the minimum is at least 1, so an empty partition after a full one fails.
@@ -96,8 +85,8 @@ def row_count_bounds(previous_row_count: int | None) -> dict[str, int | None]:
 
 
 def daily_row_count_expectations() -> list:
-    """Blocking, for a ranged run: every day's row count within its own bounds, in one GX call over a
-    frame of per-day counts (`row_count`, `min_row_count`, `max_row_count`; bounds null = no previous)."""
+    """Blocking: every day's row count within its own bounds, in one GX call over a frame of per-day
+    counts (`daily_row_counts`; bounds null = no previous), for one day as for a whole range."""
     gxe = gx().expectations
 
     return [

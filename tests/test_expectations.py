@@ -24,7 +24,6 @@ from expectations.checks import (
     observation_check_specs,
 )
 from expectations.quarantine import split_valid_rows
-from expectations.suites import row_count_bounds
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,6 +31,7 @@ BETWEEN = "expect_column_values_to_be_between"
 NOT_NULL = "expect_column_values_to_not_be_null"
 UNIQUE = "expect_compound_columns_to_be_unique"
 OBSERVED_AT = pd.Timestamp("2026-11-27T06:00:00Z")
+DAY = dt.date(2026, 11, 27)
 
 
 def observations(n: int, output_factor: float = 4.0) -> pd.DataFrame:
@@ -70,6 +70,19 @@ def models(quarantined: pd.DataFrame) -> list[str]:
 
 def results_by_name(results: list[dg.AssetCheckResult]) -> dict[str, dg.AssetCheckResult]:
     return {r.check_name: r for r in results}
+
+
+def check_day(df: pd.DataFrame, previous: int | None) -> list[dg.AssetCheckResult]:
+    """The checks of a one-day run, on its rows as the observations asset passes them (with `snapshot_date`)."""
+    rows = df.assign(snapshot_date=DAY)
+    return evaluate_observation_checks("observations", rows, pd.Series([len(df)], index=[DAY]), previous)
+
+
+def check_range(day_counts: list[int], previous: int | None) -> dict[str, dg.AssetCheckResult]:
+    """The checks of a run over consecutive days ending at DAY, with `day_counts[i]` listings on day i."""
+    days = [DAY - dt.timedelta(days=len(day_counts) - 1 - i) for i in range(len(day_counts))]
+    rows = pd.concat([observations(n).assign(snapshot_date=d) for d, n in zip(days, day_counts, strict=True)])
+    return evaluate_observation_checks("observations", rows, pd.Series(day_counts, index=days), previous)
 
 
 # --- quarantine ---------------------------------------------------------------------------------
@@ -237,26 +250,45 @@ def test_split_of_120k_rows_costs_per_call_not_per_row():
     ],
 )
 def test_row_count_vs_previous(rows, previous, passed):
-    result = results_by_name(evaluate_observation_checks("observations", observations(rows), previous))[
-        ROW_COUNT_VS_PREVIOUS
-    ]
+    result = results_by_name(check_day(observations(rows), previous))[ROW_COUNT_VS_PREVIOUS]
     assert result.passed is passed
     assert result.severity == dg.AssetCheckSeverity.ERROR
     assert result.metadata["row_count"].value == rows
+    assert (result.metadata["days"].value, result.metadata["failing_days"].value) == (1, 0 if passed else 1)
     if previous:
         assert result.metadata["min_row_count"].value == previous // 2
+        assert result.metadata["max_row_count"].value == previous * 3 // 2
         assert result.metadata["previous_row_count"].value == previous
 
 
 def test_row_count_description_says_what_failed():
-    result = results_by_name(evaluate_observation_checks("observations", observations(40), 100))[ROW_COUNT_VS_PREVIOUS]
+    result = results_by_name(check_day(observations(40), 100))[ROW_COUNT_VS_PREVIOUS]
     assert result.description == "40 rows, outside the allowed 50 to 150 (previous partition: 100, tolerance 50%)."
-    assert row_count_bounds(3) == {"min_row_count": 2, "max_row_count": 4}
-    assert row_count_bounds(None) == {"min_row_count": 0, "max_row_count": None}
+    assert result.metadata["allowed_row_count"].value == "50 to 150"
+    assert result.metadata["failed_expectations"].value == [
+        "expect_column_pair_values_a_to_be_greater_than_b(row_count,min_row_count)"
+    ]
+
+
+def test_row_count_bounds_are_rounded_inwards():
+    result = results_by_name(check_day(observations(2), 3))[ROW_COUNT_VS_PREVIOUS]
+    assert result.passed
+    assert result.description == "2 rows, within 2 to 4 (previous partition: 3)."
+    assert (result.metadata["min_row_count"].value, result.metadata["max_row_count"].value) == (2, 4)
+
+
+@pytest.mark.parametrize("previous", [None, 0])
+def test_row_count_without_a_previous_count_allows_any(previous):
+    result = results_by_name(check_day(observations(37), previous))[ROW_COUNT_VS_PREVIOUS]
+    assert result.passed
+    assert result.description == "37 rows; no previous partition (or only an empty one) to compare with."
+    assert result.metadata["allowed_row_count"].value == "any"
+    assert "min_row_count" not in result.metadata and "max_row_count" not in result.metadata
+    assert ("previous_row_count" in result.metadata) is (previous is not None)
 
 
 def test_clean_partition_passes_every_check():
-    results = evaluate_observation_checks(dg.AssetKey("observations"), observations(20), 18)
+    results = check_day(observations(20), 18)
     assert [(r.check_name, r.passed, r.severity) for r in results] == [
         (SCHEMA_AND_KEYS, True, dg.AssetCheckSeverity.ERROR),
         (ROW_COUNT_VS_PREVIOUS, True, dg.AssetCheckSeverity.ERROR),
@@ -265,9 +297,47 @@ def test_clean_partition_passes_every_check():
     assert all(r.asset_key == dg.AssetKey("observations") for r in results)
 
 
+def test_clean_range_passes_every_check():
+    results = results_by_name(check_range([20, 12, 8, 11], 18))
+    assert {name: r.passed for name, r in results.items()} == {
+        SCHEMA_AND_KEYS: True,  # the same listings on several days are not duplicates
+        ROW_COUNT_VS_PREVIOUS: True,
+        OUTPUT_INPUT_RATIO: True,
+    }
+    count = results[ROW_COUNT_VS_PREVIOUS]
+    assert count.description == "All 4 days within 50% of the day before."
+    assert {k: v.value for k, v in count.metadata.items()} == {
+        "days": 4,
+        "failing_days": 0,
+        "row_count": 51,
+        "previous_row_count": 18,
+        "failed_expectations": [],
+    }
+
+
+def test_range_names_each_day_outside_the_bounds_of_the_day_before():
+    # 10 vs 10 (the partition before), 4 vs 10, 4 vs 4, 12 vs 4, 0 vs 12, 7 after an empty day: any
+    result = results_by_name(check_range([10, 4, 4, 12, 0, 7], 10))[ROW_COUNT_VS_PREVIOUS]
+    assert result.passed is False
+    assert result.description == (
+        "3 of 6 days outside 50% of the day before: 2026-11-23: 4 rows vs 10 the day before; "
+        "2026-11-25: 12 rows vs 4 the day before; 2026-11-26: 0 rows vs 12 the day before"
+    )
+    assert (result.metadata["days"].value, result.metadata["failing_days"].value) == (6, 3)
+    assert result.metadata["row_count"].value == 37
+    assert "allowed_row_count" not in result.metadata  # each day has its own
+
+
+def test_range_lists_at_most_five_failing_days():
+    result = results_by_name(check_range([100, 10] * 4, 100))[ROW_COUNT_VS_PREVIOUS]
+    assert result.description.startswith("7 of 8 days outside 50% of the day before: 2026-11-21: 10 rows vs 100")
+    assert result.description.count(" rows vs ") == 5
+    assert result.metadata["failing_days"].value == 7
+
+
 def test_missing_column_fails_the_schema_check():
     df = observations(10).drop(columns=["latency_ms", "is_free"])
-    result = results_by_name(evaluate_observation_checks("observations", df, 10))[SCHEMA_AND_KEYS]
+    result = results_by_name(check_day(df, 10))[SCHEMA_AND_KEYS]
     assert result.passed is False
     assert result.severity == dg.AssetCheckSeverity.ERROR
     assert result.description == "Schema or key problems: missing columns: is_free, latency_ms."
@@ -278,7 +348,7 @@ def test_missing_column_fails_the_schema_check():
 
 def test_missing_key_column_is_reported_once_as_missing():
     df = observations(10).drop(columns=["variant"])
-    result = results_by_name(evaluate_observation_checks("observations", df, 10))[SCHEMA_AND_KEYS]
+    result = results_by_name(check_day(df, 10))[SCHEMA_AND_KEYS]
     assert result.passed is False
     assert result.description == "Schema or key problems: missing columns: variant."
 
@@ -288,19 +358,20 @@ def test_wrong_types_and_duplicate_keys_fail_the_schema_check():
     df["is_free"] = pd.Series(["false"] * 6, dtype="str")
     df["input_usd_per_mtok"] = df["input_usd_per_mtok"].astype("str")
     df.loc[5, ["provider", "provider_model_id", "variant"]] = df.loc[0, ["provider", "provider_model_id", "variant"]]
-    result = results_by_name(evaluate_observation_checks("observations", df, 6))[SCHEMA_AND_KEYS]
+    result = results_by_name(check_day(df, 6))[SCHEMA_AND_KEYS]
     assert result.passed is False
     assert result.description == (
         "Schema or key problems: input_usd_per_mtok has type str, expected float64; "
-        "is_free has type str, expected bool; 2 rows share a listing key (provider, provider_model_id, variant)."
+        "is_free has type str, expected bool; 2 rows share a listing key (snapshot_date, provider, provider_model_id, "
+        "variant)."
     )
-    assert "| 0 | provider-0 | org/model-0 | free |" in result.metadata["failing_examples"].value
+    assert "| 0 | 2026-11-27 | provider-0 | org/model-0 | free |" in result.metadata["failing_examples"].value
 
 
 def test_ratio_warning_fires_when_outputs_are_100x_inputs():
     df = observations(10, output_factor=100.0)
     df.loc[[0, 1], "output_usd_per_mtok"] = df.loc[[0, 1], "input_usd_per_mtok"] * 3
-    result = results_by_name(evaluate_observation_checks("observations", df, 10))[OUTPUT_INPUT_RATIO]
+    result = results_by_name(check_day(df, 10))[OUTPUT_INPUT_RATIO]
     assert result.passed is False
     assert result.severity == dg.AssetCheckSeverity.WARN
     assert result.metadata["rows_outside_band"].value == 8
@@ -314,7 +385,7 @@ def test_ratio_ignores_free_rows_and_tolerates_a_few_outliers():
     df = observations(20)
     df.loc[0, "output_usd_per_mtok"] = df.loc[0, "input_usd_per_mtok"] * 100  # 1 of 10 priced rows: allowed
     df.loc[10:, ["input_usd_per_mtok", "blended_usd_per_mtok"]] = 0.0  # free input: no ratio
-    result = results_by_name(evaluate_observation_checks("observations", df, 20))[OUTPUT_INPUT_RATIO]
+    result = results_by_name(check_day(df, 20))[OUTPUT_INPUT_RATIO]
     assert result.passed is True
     assert result.metadata["priced_rows"].value == 10
     assert result.metadata["rows_outside_band"].value == 1
@@ -337,7 +408,7 @@ def test_dagster_records_the_results_of_an_asset_declaring_the_specs():
     @dg.asset(key="observations", check_specs=observation_check_specs("observations"))
     def observations_asset():
         yield dg.Output(None)
-        yield from evaluate_observation_checks("observations", observations(40), 100)
+        yield from check_day(observations(40), 100)
 
     result = dg.materialize([observations_asset], raise_on_error=False)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
