@@ -151,13 +151,11 @@ def validate(
     df: pd.DataFrame,
     suite_name: str,
     expectations: list,
-    parameters: dict[str, Any] | None = None,
 ) -> Outcome:
     """Validate `df` against `expectations` (GX expectation objects) and report per expectation.
 
-    The suite is built once per `suite_name` and reused while the expectations stay the same;
-    values that change per call (such as row-count bounds) belong in `parameters`, referenced
-    from the expectations as `{"$PARAMETER": name}`.
+    The suite is built once per `suite_name` and reused while the expectations stay the same
+    (values that change per call belong in the frame: row counts are checked on a frame of counts).
     """
     # GX names failing rows by index label; a RangeIndex makes labels positions. (A helper
     # row-number column + `unexpected_index_column_names` also works, but it shows up in
@@ -168,7 +166,6 @@ def validate(
         ids = [e.id for e in definition.suite.expectations]
         run = definition.run(
             batch_parameters={"dataframe": frame},
-            expectation_parameters=parameters or {},
             result_format={"result_format": "COMPLETE"},
         )
         # The ephemeral context keeps every run's full result in memory; we already have it.
