@@ -216,7 +216,7 @@ def main() -> None:
         if plains:
             plain = median(m.wall for m in plains)
             ratio = (plain - startup) / floor
-            say(f"  the same with Dagster's default (planned day by day): {plain:.2f} s = {ratio:.1f}x floor")
+            say(f"  the same with Dagster's defaults (events one by one): {plain:.2f} s = {ratio:.1f}x floor")
 
         if args.naive_days:
             # consecutive days from the middle, in order, as a day-by-day backfill would land them (spread-out
