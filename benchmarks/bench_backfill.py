@@ -8,6 +8,8 @@ so every figure is set against a floor measured alongside it):
   plan; the fixed cost every invocation pays);
 - the backfill: wall time, wall time beyond start-up as a multiple of the floor (target: at most 3x),
   peak RSS of the whole process tree (the CLI and its parser processes, summed, sampled from /proc);
+- where the run's time went, from its own Dagster event log: set-up, and per step its compute and the
+  storing of its per-day materializations;
 - the naive way for contrast: one `llmprices backfill --start D --end D` (one Dagster run) per day, for
   a sample of consecutive days from the middle of the history, extrapolated to every day (labeled so);
 - scaling: the first 50, 100, 200 and all days: time, peak memory and the cost per day beyond start-up;
@@ -28,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +43,8 @@ class Measured:
     peak_rss_mib: float
     returncode: int
     output: str
+    #: where the run's time went, from its Dagster event log (backfills only)
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def _children_by_parent() -> dict[int, list[int]]:
@@ -134,7 +138,33 @@ def backfill_once(work: Path, folder: Path, *extra: str, env: dict[str, str] | N
         )
         if done.returncode != 0:
             raise SystemExit(f"backfill failed ({done.returncode}):\n{done.output[-3000:]}")
+        done.stages = run_stages(run / "home")
         return done
+
+
+def run_stages(home: Path) -> dict[str, float]:
+    """Where the home's one run spent its time, read from its event log: the set-up before the first step and,
+    per step, its compute (start to output) and its bookkeeping (output to success: storing the per-day
+    materializations). Empty if the home has no run (zero days)."""
+    import dagster as dg
+
+    if not (home / "dagster.yaml").exists():
+        return {}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return {}
+        events = [e for e in instance.all_logs(runs[0].run_id) if e.dagster_event]
+    first = {}
+    for event in events:
+        first.setdefault((event.step_key, event.dagster_event.event_type_value), event.timestamp)
+    stages = {"run set-up": min(t for (step, kind), t in first.items() if kind == "STEP_START") - events[0].timestamp}
+    for step in sorted({step for step, kind in first if kind == "STEP_START"}, key=lambda s: first[(s, "STEP_START")]):
+        started, output = first[(step, "STEP_START")], first[(step, "STEP_OUTPUT")]
+        stages[f"{step}: compute"] = output - started
+        stages[f"{step}: events"] = first[(step, "STEP_SUCCESS")] - output
+    stages["whole run"] = events[-1].timestamp - events[0].timestamp
+    return stages
 
 
 class Transcript:
@@ -213,6 +243,9 @@ def main() -> None:
         say(f"backfill of {len(files)} days into an empty lake (CLI wall):      {wall:6.2f} s")
         say(f"  beyond start-up: {beyond:.2f} s = {beyond / floor:.1f}x floor (target <= 3x)")
         say(f"  peak RSS, process tree summed: {peak:.0f} MiB (target < 1536 MiB)")
+        say("  where the run's time went (its event log; median s):")
+        for stage in fulls[0].stages:
+            say(f"    {stage:<45} {median(m.stages[stage] for m in fulls):6.2f}")
         if plains:
             plain = median(m.wall for m in plains)
             ratio = (plain - startup) / floor
