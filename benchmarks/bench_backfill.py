@@ -9,7 +9,7 @@ so every figure is set against a floor measured alongside it):
 - the backfill: wall time, wall time beyond start-up as a multiple of the floor (target: at most 3x),
   peak RSS of the whole process tree (the CLI and its parser processes, summed, sampled from /proc);
 - where the run's time went, from its own Dagster event log: set-up, and per step its compute and the
-  storing of its per-day materializations;
+  storing of its per-day materializations; and what importing Great Expectations costs a fresh process;
 - the naive way for contrast: one `llmprices backfill --start D --end D` (one Dagster run) per day, for
   a sample of consecutive days from the middle of the history, extrapolated to every day (labeled so);
 - scaling: the first 50, 100, 200 and all days: time, peak memory and the cost per day beyond start-up;
@@ -106,6 +106,21 @@ def floor_seconds(files: list[Path]) -> float:
     for path in files:
         json.loads(gzip.decompress(path.read_bytes()))
     return time.perf_counter() - start
+
+
+GX_IMPORT = (
+    "import time, pipeline.definitions\n"
+    "start = time.perf_counter()\n"
+    "import great_expectations\n"
+    "print(time.perf_counter() - start)\n"
+)
+
+
+def gx_import_seconds() -> float:
+    """Importing Great Expectations in a fresh process that already has Dagster and the definitions: a cost
+    every run that validates pays once, whatever its number of days."""
+    done = subprocess.run([sys.executable, "-c", GX_IMPORT], cwd=REPO, capture_output=True, text=True, check=True)
+    return float(done.stdout.split()[-1])
 
 
 def model_rows(files: list[Path]) -> list[int]:
@@ -246,6 +261,9 @@ def main() -> None:
         say("  where the run's time went (its event log; median s):")
         for stage in fulls[0].stages:
             say(f"    {stage:<45} {median(m.stages[stage] for m in fulls):6.2f}")
+        gx_import = median(gx_import_seconds() for _ in range(args.repeat))
+        label = "of the observations' compute: importing GX"
+        say(f"    {label:<45} {gx_import:6.2f} (in a fresh process; it overlaps the parsing)")
         if plains:
             plain = median(m.wall for m in plains)
             ratio = (plain - startup) / floor
