@@ -33,6 +33,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dagster as dg
+
+from pipeline.event_storage import BATCH_SIZE_VARIABLE, PLANNED_EVENTS_AS_RANGE
+
 REPO = Path(__file__).resolve().parent.parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -137,9 +141,8 @@ def folder_of(files: list[Path], root: Path) -> Path:
 
 
 #: Dagster's own defaults: a "planned" event per day and asset, every materialization its own
-#: transaction (what a backfill does without `pipeline.backfill.range_run_events`; a user's settings
-#: of these variables win over the backfill's).
-EVENTS_ONE_BY_ONE = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "false", "DAGSTER_EVENT_BATCH_SIZE": "0"}
+#: transaction (what a backfill does without `range_run_events`; a user's settings of these variables win).
+EVENTS_ONE_BY_ONE = {PLANNED_EVENTS_AS_RANGE: "false", BATCH_SIZE_VARIABLE: "0"}
 
 
 def backfill_once(work: Path, folder: Path, *extra: str, env: dict[str, str] | None = None) -> Measured:
@@ -161,8 +164,6 @@ def run_stages(home: Path) -> dict[str, float]:
     """Where the home's one run spent its time, read from its event log: the set-up before the first step and,
     per step, its compute (start to output) and its bookkeeping (output to success: storing the per-day
     materializations). Empty if the home has no run (zero days)."""
-    import dagster as dg
-
     if not (home / "dagster.yaml").exists():
         return {}
     with dg.DagsterInstance.from_config(str(home)) as instance:

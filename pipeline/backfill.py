@@ -15,7 +15,6 @@ the range with one event per asset and to store the days' materializations in ba
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -26,7 +25,7 @@ import dagster as dg
 
 from assets.archive import archived_days
 from assets.importers import Importer, OnStaged, StagingReport
-from pipeline.event_storage import BATCH_SIZE_VARIABLE, EVENT_BATCH_SIZE
+from pipeline.event_storage import range_run_events
 from pipeline.lake import OBSERVATIONS, RAW, Lake
 from pipeline.runner import IngestRequest, run_ingest, run_job
 from pipeline.schedules import CHANGES_JOB, HISTORY_JOB, SPREADS_JOB
@@ -140,30 +139,6 @@ def run_downstream(
             (job, run_job(job, instance, first=first, last=last, lake_uri=lake_uri, console_log_level="CRITICAL"))
             for job in DOWNSTREAM_JOBS
         ]
-
-
-PLANNED_EVENTS_AS_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
-
-
-@contextlib.contextmanager
-def range_run_events():
-    """While a range run runs, let Dagster record its bookkeeping in bulk: one "planned" event per asset
-    for the range instead of one per day, and the days' materializations handed to the event log in
-    batches (`pipeline/event_storage.py` writes a batch in one transaction; on the sqlite instance
-    `dagster dev` uses, every event was its own, and a year's backfill spent seconds on them).
-
-    The price of the first, as Dagster documents it: if the run fails, the UI shows its days as missing
-    rather than failed; the CLI reports the failure, and resuming reads the lake, not the event log.
-    A user who set either variable keeps their setting."""
-    settings = {PLANNED_EVENTS_AS_RANGE: "true", BATCH_SIZE_VARIABLE: str(EVENT_BATCH_SIZE)}
-    unset = [name for name in settings if name not in os.environ]
-    for name in unset:
-        os.environ[name] = settings[name]
-    try:
-        yield
-    finally:
-        for name in unset:
-            os.environ.pop(name, None)
 
 
 @contextlib.contextmanager
