@@ -1,1 +1,2 @@
-"""Source, warehouse and analytics assets of the LLM inference price observatory."""
+"""Thin Dagster assets, one folder per domain (sources, catalog, warehouse, analytics, alerts), wiring the
+core library's functions (`llmprices`) to partitions, resources, checks and metadata."""

@@ -12,10 +12,9 @@ so every figure is set against a floor measured alongside it):
   storing of its per-day materializations; and what importing Great Expectations costs a fresh process;
 - the naive way for contrast: one `llmprices backfill --start D --end D` (one Dagster run) per day, for
   a sample of consecutive days from the middle of the history, extrapolated to every day (labeled so);
-- scaling: the first 50, 100, 200 and all days: time, peak memory and the cost per day beyond start-up;
-- with --one-by-one, the backfill again with Dagster's defaults (events day by day, one transaction each), for contrast.
+- scaling: the first 50, 100, 200 and all days: time, peak memory and the cost per day beyond start-up.
 
-    python -m benchmarks.bench_backfill [--shared ../shared/data] [--repeat 3] [--naive-days 10] [--one-by-one] [--save]
+    python -m benchmarks.bench_backfill [--shared ../shared/data] [--repeat 3] [--naive-days 10] [--save]
 """
 
 from __future__ import annotations
@@ -34,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-
-from pipeline.event_storage import BATCH_SIZE_VARIABLE, PLANNED_EVENTS_AS_RANGE
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -140,11 +137,6 @@ def folder_of(files: list[Path], root: Path) -> Path:
     return root
 
 
-#: Dagster's own defaults: a "planned" event per day and asset, every materialization its own
-#: transaction (what a backfill does without `range_run_events`; a user's settings of these variables win).
-EVENTS_ONE_BY_ONE = {PLANNED_EVENTS_AS_RANGE: "false", BATCH_SIZE_VARIABLE: "0"}
-
-
 def backfill_once(work: Path, folder: Path, *extra: str, env: dict[str, str] | None = None) -> Measured:
     """One CLI backfill of `folder` into a fresh lake and a fresh Dagster home."""
     with tempfile.TemporaryDirectory(dir=work) as run:
@@ -225,9 +217,6 @@ def main() -> None:
     parser = shared_argument_parser(__doc__)
     parser.add_argument("--naive-days", type=int, default=10, help="days of the naive one-run-per-day sample (0: skip)")
     parser.add_argument("--scaling", default="50,100,200", help="day counts besides all of them (empty: skip)")
-    parser.add_argument(
-        "--one-by-one", action="store_true", help="also time the backfill with Dagster's defaults: events day by day"
-    )
     args = parser.parse_args()
     files = openrouter_captures(args.shared)
     transcript = Transcript("bench_backfill", args.save)
@@ -240,14 +229,11 @@ def main() -> None:
         work = Path(work)
         everything = folder_of(files, work / "all")
         empty = folder_of([], work / "none")
-        floors, startups, fulls, plains = [], [], [], []
+        floors, startups, fulls = [], [], []
         for i in range(args.repeat):
             floors.append(floor_seconds(files))
             startups.append(backfill_once(work, empty))
             fulls.append(backfill_once(work, everything))
-            if args.one_by_one:
-                plains.append(backfill_once(work, everything, env=EVENTS_ONE_BY_ONE))
-                say(f"  round {i + 1}: events one by one (Dagster's default) {plains[-1].wall:.2f} s")
             say(f"  round {i + 1}: floor {floors[-1]:.2f} s, start-up {startups[-1].wall:.2f} s, "
                 f"backfill {fulls[-1].wall:.2f} s, peak RSS {fulls[-1].peak_rss_mib:.0f} MiB")  # fmt: skip
         floor, startup = median(floors), median(m.wall for m in startups)
@@ -264,11 +250,7 @@ def main() -> None:
             say(f"    {stage:<45} {median(m.stages[stage] for m in fulls):6.2f}")
         gx_import = median(gx_import_seconds() for _ in range(args.repeat))
         label = "of the observations' compute: importing GX"
-        say(f"    {label:<45} {gx_import:6.2f} (in a fresh process; it overlaps the parsing)")
-        if plains:
-            plain = median(m.wall for m in plains)
-            ratio = (plain - startup) / floor
-            say(f"  the same with Dagster's defaults (events one by one): {plain:.2f} s = {ratio:.1f}x floor")
+        say(f"    {label:<45} {gx_import:6.2f} (in a fresh process)")
 
         if args.naive_days:
             # consecutive days from the middle, in order, as a day-by-day backfill would land them (spread-out

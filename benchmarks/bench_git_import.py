@@ -79,7 +79,7 @@ def _quiet_env() -> dict[str, str]:
 
 
 def stage_seconds(repo: Path, work: Path) -> tuple[float, int]:
-    from assets.importers.git_history import GitHistory
+    from llmprices.sources.importers.git_history import GitHistory
 
     with tempfile.TemporaryDirectory(dir=work) as staging:
         start = time.perf_counter()

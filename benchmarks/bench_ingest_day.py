@@ -78,21 +78,25 @@ def stage_seconds(base_url: str, lake_root: str) -> dict[str, float]:
     """The ingest path of both sources, stage by stage, exactly as the assets run it."""
     import pandas as pd
 
-    from assets.normalize import observations_frame
-    from assets.observe import parse_day, to_table
-    from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA
-    from assets.sources import SOURCES_BY_NAME
     from expectations.quarantine import split_valid_rows
-    from pipeline.http import HttpClient
-    from pipeline.lake import OBSERVATIONS, QUARANTINE, Lake, observation_partition
+    from llmprices.http import HttpClient
+    from llmprices.lake.store import Lake
+    from llmprices.lake.tables import OBSERVATIONS, QUARANTINE
+    from llmprices.observations.normalize import observations_frame
+    from llmprices.observations.parse import parse_day
+    from llmprices.observations.write import to_table
+    from llmprices.sources import SOURCES_BY_NAME, genai_prices, openrouter
 
+    fetchers = {
+        "openrouter": lambda http: openrouter.fetch(http, f"{base_url}/api/v1"),
+        "genai_prices": lambda http: genai_prices.fetch(http, f"{base_url}/data.json"),
+    }
     lake, http, day = Lake(lake_root), HttpClient(), datetime.now(UTC).date()
     clock = StageClock()
     for name in SOURCES:
         spec = SOURCES_BY_NAME[name]
-        source = spec.resource.model_copy(update=_url_field(name, base_url))
         with clock("fetch"):
-            payloads = source.fetch(http, day)
+            payloads = fetchers[name](http)
         with clock("raw_archive"):
             lake.write_raw(name, day, payloads)
         with clock("parse"):
@@ -102,20 +106,19 @@ def stage_seconds(base_url: str, lake_root: str) -> dict[str, float]:
         with clock("validate"):
             valid, failed = split_valid_rows(frame)
         with clock("write"):
-            partition = observation_partition(name, day)
+            partition = OBSERVATIONS.partition(snapshot_date=day, source=name)
             quarantined = pd.concat([rejected, failed[rejected.columns]], ignore_index=True)
-            lake.write_partition(OBSERVATIONS, partition, to_table(valid, OBSERVATION_SCHEMA))
-            lake.write_partition(QUARANTINE, partition, to_table(quarantined, QUARANTINE_SCHEMA))
+            lake.write_partition(OBSERVATIONS, partition, to_table(valid, OBSERVATIONS.schema))
+            lake.write_partition(QUARANTINE, partition, to_table(quarantined, QUARANTINE.schema))
     return clock.totals
-
-
-def _url_field(name: str, base_url: str) -> dict:
-    return {"api_base": f"{base_url}/api/v1"} if name == "openrouter" else {"url": f"{base_url}/data.json"}
 
 
 def dagster_run_in_subprocess(base_url: str, lake_root: str) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one real Dagster run of both sources, in a fresh process."""
-    config = {f"{name}_source": _url_field(name, base_url) for name in SOURCES}
+    config = {
+        "openrouter_source": {"api_base": f"{base_url}/api/v1"},
+        "genai_prices_source": {"url": f"{base_url}/data.json"},
+    }
     code = (
         "import sys, dagster as dg; from datetime import UTC, datetime;"
         "from pipeline.runner import IngestRequest, run_ingest;"

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pyarrow.fs as pafs
 
-from assets.compaction import compact_months, compacted_table, daily_files, write_parquet
 from benchmarks.bench_backfill import Transcript, shared_argument_parser
-from pipeline.lake import Lake
-from pipeline.query import connect
+from llmprices.lake.compaction import compact_months, compacted_table, daily_files, write_parquet
+from llmprices.lake.query import connect
+from llmprices.lake.store import Lake
 
 DEFAULT_MODEL = "meta-llama/llama-3.1-70b-instruct"
 QUERY = """

@@ -1,15 +1,13 @@
 """The one bridge from Great Expectations 1.x to pandas DataFrames.
 
-Why a bridge: GX is slow to import (5-12 s) and to set up, and its results are nested dicts
-keyed by its own ids. Everything else in the project calls `validate` and reads a small,
-plain `Outcome`. GX is imported lazily so that importing this module (and Dagster code
-locations that import it) stays fast.
+Why a bridge: GX is slow to import and to set up, and its results are nested dicts keyed by its
+own ids. Everything else in the project calls `validate` and reads a small, plain `Outcome`. GX is
+imported on first use, so importing this module (and the Dagster code location) stays fast.
 """
 
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import threading
 from dataclasses import dataclass, field
@@ -58,45 +56,10 @@ class Outcome:
         return [r for r in self.results if not r.success]
 
 
-@functools.cache
-def preload() -> None:
-    """Start importing GX and building its context in a daemon thread (once per process), so that their
-    seconds overlap other work such as parsing in worker processes; whatever needs GX meanwhile waits
-    for them in `gx()`. Do not fork while it runs: a child would inherit the import locks it holds."""
-    threading.Thread(target=_build_context, name="gx-preload", daemon=True).start()
-
-
-def _build_context() -> None:
-    with _lock:
-        _context()
-
-
-_import_lock = threading.Lock()
-
-
 def gx():
-    """The `great_expectations` module, for everything in the project that uses GX.
+    """The `great_expectations` module, imported on first use (it is slow to import)."""
+    import great_expectations
 
-    One thread imports it, the others wait: GX's modules import each other in cycles, and a second
-    thread importing it meanwhile (while `preload` runs) got half-initialized modules and failed."""
-    with _import_lock:
-        return _import_gx()
-
-
-@functools.cache
-def _import_gx():
-    """The import, with the garbage collector paused and everything frozen after (`gc.freeze`): the import
-    makes objects that live as long as the process, and the full collections it triggered (each traversing
-    all that Dagster and pandas hold) were a quarter of its ~2 s and freed almost nothing. The price:
-    objects frozen here are never collected."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        import great_expectations
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
     return great_expectations
 
 

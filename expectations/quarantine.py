@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assets.schema import QUARANTINE_COLUMNS
 from expectations.gx_bridge import ExpectationOutcome, validate
 from expectations.suites import (
     PRICE_COLUMNS,
@@ -23,6 +22,7 @@ from expectations.suites import (
     key_columns,
     row_expectations,
 )
+from llmprices.lake.tables import QUARANTINE
 
 UNIQUE = "expect_compound_columns_to_be_unique"
 
@@ -30,7 +30,7 @@ UNIQUE = "expect_compound_columns_to_be_unique"
 def split_valid_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(valid rows, quarantined rows), both with a fresh RangeIndex.
 
-    Valid rows keep `df`'s columns. Quarantined rows have `QUARANTINE_COLUMNS` (plus
+    Valid rows keep `df`'s columns. Quarantined rows have `QUARANTINE.schema.names` (plus
     `snapshot_date` if `df` has it): `reason` names each failing column and value, joined by
     "; " when a row fails several expectations, `failed_check` the GX expectation type(s), and
     `record` the original row as JSON. Of a group of rows sharing a listing key, the first one
@@ -114,7 +114,7 @@ def _bound(value: float | None, unbounded: str) -> str:
 def _quarantine_frame(df: pd.DataFrame, failures: dict[int, list[tuple[str, str]]]) -> pd.DataFrame:
     rows = sorted(failures)
     original = df.iloc[rows]
-    columns = [*QUARANTINE_COLUMNS, *([SNAPSHOT_DATE] if SNAPSHOT_DATE in df.columns else [])]
+    columns = [*QUARANTINE.schema.names, *([SNAPSHOT_DATE] if SNAPSHOT_DATE in df.columns else [])]
     out = original.reindex(columns=[c for c in columns if c in df.columns]).reset_index(drop=True)
     out["reason"] = pd.Series(["; ".join(r for r, _ in failures[i]) for i in rows], dtype="str")
     out["failed_check"] = pd.Series(["; ".join(dict.fromkeys(c for _, c in failures[i])) for i in rows], dtype="str")

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from assets.schema import LISTING_KEY, MAX_PLAUSIBLE_USD_PER_MTOK, OBSERVATION_COLUMNS
 from expectations.gx_bridge import gx
+from llmprices.lake.tables import LISTING_KEY, MAX_PLAUSIBLE_USD_PER_MTOK, OBSERVATIONS
 
 SNAPSHOT_DATE = "snapshot_date"
 #: Columns that must be filled for a row to be usable at all.
@@ -60,7 +60,7 @@ def schema_and_key_expectations(keys: list[str]) -> list:
     gxe = gx().expectations
 
     return [
-        gxe.ExpectTableColumnsToMatchSet(column_set=list(OBSERVATION_COLUMNS), exact_match=False),
+        gxe.ExpectTableColumnsToMatchSet(column_set=OBSERVATIONS.schema.names, exact_match=False),
         # Pandas-3 strings: `type_="str"` works; ExpectColumnValuesToBeInTypeList does not.
         *(gxe.ExpectColumnValuesToBeOfType(column=c, type_="str") for c in REQUIRED_VALUE_COLUMNS),
         *(gxe.ExpectColumnValuesToBeOfType(column=c, type_="float64") for c in PRICE_COLUMNS),

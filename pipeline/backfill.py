@@ -1,15 +1,12 @@
 """Pour a history of dated captures into the lake: one Dagster run per span of days still to do.
 
-The history is a folder of captures, or an importer's (`assets/importers/`: a git repository's history
+The history is a folder of captures, or an importer's (`llmprices/sources/importers/`: a git repository's history
 of a file, the Wayback Machine's captures of a URL) staged into such a folder first; only the days
 the plan needs are fetched.
 
 Days already landed are skipped (so an interrupted backfill resumes), unless forced. Days the folder
 has no capture for are bridged: the run reports them and lands the others, so a fresh backfill of a
 year with gaps is still a single run over the whole range.
-
-A range run records events per day and asset in the Dagster instance; a backfill asks Dagster to plan
-the range with one event per asset and to store the days' materializations in batches (`range_run_events`).
 """
 
 from __future__ import annotations
@@ -23,12 +20,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.archive import archived_days
-from assets.importers import Importer, OnStaged, StagingReport
-from pipeline.event_storage import range_run_events
-from pipeline.lake import OBSERVATIONS, RAW, Lake
+from llmprices.lake.store import Lake, lake_uri_from_env
+from llmprices.lake.tables import OBSERVATIONS, RAW
+from llmprices.sources.archive import archived_days
+from llmprices.sources.importers import Importer, OnStaged, StagingReport
+from pipeline.jobs import DAILY_ANALYTICS, DAILY_HISTORY, PRICE_CHANGES_BACKFILL
 from pipeline.runner import IngestRequest, run_ingest, run_job
-from pipeline.schedules import CHANGES_JOB, HISTORY_JOB, SPREADS_JOB
 
 
 @dataclass(frozen=True)
@@ -115,17 +112,18 @@ def run_backfill(
     """Run each span as one Dagster run; `on_progress(days landed so far)` (and `on_raw(days archived in
     raw/ so far)`) are called while they run."""
     results = []
-    lake = Lake(lake_uri or "lake")
+    lake = Lake(lake_uri or lake_uri_from_env())
     for first, last in plan.spans:
         request = IngestRequest([plan.source], first, last, lake_uri=lake_uri, archive_dirs={plan.source: str(folder)})
-        with range_run_events(), _watch_landed_days(lake, plan.source, set(plan.todo), on_progress, on_raw):
+        with _watch_landed_days(lake, plan.source, set(plan.todo), on_progress, on_raw):
             results.append(run_ingest(request, instance))
     return results
 
 
 #: What a source's days feed, computed over a backfill's days as one run each (single-run backfill policies),
-#: as the daily schedules would have: price_history, daily_spreads, price_changes (which sends no alerts).
-DOWNSTREAM_JOBS = (HISTORY_JOB, SPREADS_JOB, CHANGES_JOB)
+#: as the daily schedules would have: price_history, provider_prices and daily_spreads, price_changes (which
+#: sends no alerts).
+DOWNSTREAM_JOBS = (DAILY_HISTORY, DAILY_ANALYTICS, PRICE_CHANGES_BACKFILL)
 
 
 def run_downstream(
@@ -134,11 +132,10 @@ def run_downstream(
     """The assets downstream of the observations over the plan's days, one run per job, in order; the
     console shows no tracebacks (a failed run says why in its result and in the UI)."""
     first, last = min(plan.todo).isoformat(), max(plan.todo).isoformat()
-    with range_run_events():
-        return [
-            (job, run_job(job, instance, first=first, last=last, lake_uri=lake_uri, console_log_level="CRITICAL"))
-            for job in DOWNSTREAM_JOBS
-        ]
+    return [
+        (job, run_job(job, instance, first=first, last=last, lake_uri=lake_uri, console_log_level="CRITICAL"))
+        for job in DOWNSTREAM_JOBS
+    ]
 
 
 @contextlib.contextmanager

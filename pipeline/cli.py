@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import tempfile
@@ -12,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+LAKE_HELP = "lake root URI (default $PRICE_LAKE_URI or ./lake)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--source", action="append", dest="sources", metavar="NAME", help="repeatable; default every live source"
     )
-    run.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
+    run.add_argument("--lake", help=LAKE_HELP)
 
     demo = commands.add_parser("demo", help="run the whole pipeline offline on the sample captures the project ships")
     demo.add_argument("--lake", default="demo-lake", help="lake root URI for the demo (default ./demo-lake)")
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         "import-csv", help="land a CSV of prices (snapshot_date,provider,model,input_usd_per_mtok,output_usd_per_mtok)"
     )
     imp.add_argument("file", type=Path)
-    imp.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
+    imp.add_argument("--lake", help=LAKE_HELP)
 
     back = commands.add_parser(
         "backfill",
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="then compute over the landed days, one run each: price_history, daily_spreads, price_changes (no alerts)",
     )
-    back.add_argument("--lake", help="lake root URI (default $PRICE_LAKE_URI or ./lake)")
+    back.add_argument("--lake", help=LAKE_HELP)
 
     cov = commands.add_parser(
         "coverage", help="share of open-weight text-model rows of OpenRouter captures with a canonical model"
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from assets.sources import ALL_SOURCES
+    from llmprices.sources import ALL_SOURCES
     from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
 
     sources = args.sources or [spec.name for spec in ALL_SOURCES if spec.live]
@@ -93,7 +93,7 @@ def _run(args) -> int:
 
 
 def _import_csv(args) -> int:
-    from assets.sources.csv_import import split_csv_by_day
+    from llmprices.sources.csv_import import split_csv_by_day
     from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
 
     by_day = split_csv_by_day(args.file.read_bytes())
@@ -113,10 +113,11 @@ def _import_csv(args) -> int:
 
 
 def _demo(args) -> int:
+    from llmprices.lake.store import Lake
+    from llmprices.lake.tables import OBSERVATIONS
     from pipeline import report
-    from pipeline.lake import Lake
+    from pipeline.jobs import CATALOG_REFRESH, DAILY_ANALYTICS, MONTHLY_TRENDS, PRICE_CHANGES_BACKFILL
     from pipeline.runner import DEFAULT_DAGSTER_HOME, IngestRequest, instance_for_cli, run_ingest, run_job
-    from pipeline.schedules import CATALOG_JOB, CHANGES_JOB, SPREADS_JOB, TRENDS_JOB
 
     archives = {folder.name: str(folder) for folder in sorted(DEMO_DATA.iterdir()) if folder.is_dir()}
     days = sorted({p.name.split(".")[0] for folder in DEMO_DATA.iterdir() if folder.is_dir() for p in folder.iterdir()})
@@ -127,10 +128,10 @@ def _demo(args) -> int:
     status = _print_run(run_ingest(request, instance))
     offline_catalog = {"model_catalog": {"config": {"enrich_from_hub": False}}}
     for job, partitions, ops in (
-        (CATALOG_JOB, {}, offline_catalog),
-        (SPREADS_JOB, {"first": first, "last": last}, None),
-        (CHANGES_JOB, {"first": first, "last": last}, None),
-        (TRENDS_JOB, {"first": first[:8] + "01"}, None),
+        (CATALOG_REFRESH, {}, offline_catalog),
+        (DAILY_ANALYTICS, {"first": first, "last": last}, None),
+        (PRICE_CHANGES_BACKFILL, {"first": first, "last": last}, None),
+        (MONTHLY_TRENDS, {"first": first[:8] + "01"}, None),
     ):
         result = run_job(job, instance, lake_uri=args.lake, ops_config=ops, **partitions)
         print(f"{job:<24} {'succeeded' if result.success else 'FAILED'}")
@@ -144,7 +145,7 @@ def _demo(args) -> int:
     )
     _section(f"Price changes on {last} (price_changes)", report.changes_on(lake, last))
     _section(f"Minimum-price trend, {first[:7]} (cost_trends)", report.min_price_trend(lake, first[:7]))
-    scan = f"read_parquet('{lake.uri('observations')}', hive_partitioning=true)"
+    scan = f"read_parquet('{lake.uri(OBSERVATIONS)}', hive_partitioning=true)"
     print(f"\nQuery the lake (DuckDB SQL): select * from {scan}")
     home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
     print(f"Open the UI:      DAGSTER_HOME={home} PRICE_LAKE_URI={args.lake} dagster dev -m pipeline.definitions")
@@ -152,9 +153,9 @@ def _demo(args) -> int:
 
 
 def _backfill(args) -> int:
-    from pipeline.lake import Lake
+    from llmprices.lake.store import Lake, lake_uri_from_env
 
-    lake_uri = args.lake or os.environ.get("PRICE_LAKE_URI", "lake")
+    lake_uri = args.lake or lake_uri_from_env()
     lake = Lake(lake_uri)
     if args.folder:
         from pipeline.backfill import plan_backfill
@@ -167,9 +168,9 @@ def _backfill(args) -> int:
 
 def _backfill_from_history(args, lake, lake_uri: str) -> int:
     """Stage the days to do from a git history or the Wayback Machine into a temp folder, then run."""
-    from assets.importers.git_history import GitHistoryError
-    from assets.importers.wayback import WaybackError
-    from pipeline.http import HttpError
+    from llmprices.http import HttpError
+    from llmprices.sources.importers.git_history import GitHistoryError
+    from llmprices.sources.importers.wayback import WaybackError
 
     with tempfile.TemporaryDirectory(prefix="llmprices-staging-") as folder:
         try:
@@ -216,10 +217,10 @@ def _stage_and_run(args, history, lake, lake_uri: str, folder: Path) -> int:
 
 def _open_history(args, workdir: str):
     if args.git:
-        from assets.importers.git_history import GitHistory
+        from llmprices.sources.importers.git_history import GitHistory
 
         return GitHistory(args.git, args.path, workdir=workdir)
-    from assets.importers.wayback import WaybackHistory
+    from llmprices.sources.importers.wayback import WaybackHistory
 
     return WaybackHistory(args.wayback, start=args.start, end=args.end)
 
@@ -260,7 +261,7 @@ def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
 
 
 def _coverage(args) -> int:
-    from assets.catalog.coverage import openrouter_open_weight_coverage
+    from llmprices.catalog.coverage import openrouter_open_weight_coverage
 
     figures = openrouter_open_weight_coverage(args.openrouter_dir)
     print(
@@ -312,16 +313,8 @@ def _contiguous_ranges(days: list[date]) -> list[tuple[date, date]]:
 
 
 def entry_point() -> None:
-    """The `llmprices` command: main, then exit without tearing the interpreter down.
-
-    Everything the command wrote is closed and committed when main returns; what is left is freeing
-    Dagster's, pandas' and Great Expectations' modules object by object, which took a second or more.
-    """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)
+    """The `llmprices` command."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

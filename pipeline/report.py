@@ -1,12 +1,13 @@
-"""Read-only DuckDB queries over the lake that the CLI prints (what a user checks after a run)."""
+"""What the CLI prints after a run: read-only queries over the lake's SQL views (`llmprices.lake.query`)."""
 
 from __future__ import annotations
 
-import duckdb
+from datetime import date
+
 import pandas as pd
 
-from pipeline.lake import Lake
-from pipeline.query import connect
+from llmprices.lake.query import connect
+from llmprices.lake.store import Lake
 
 
 def rows_per_source(lake: Lake) -> pd.DataFrame:
@@ -22,39 +23,35 @@ def rows_per_source(lake: Lake) -> pd.DataFrame:
 
 
 def quarantine_reasons(lake: Lake, limit: int = 8) -> pd.DataFrame:
-    query = f"""
-        select source, reason, count(*) as rows from quarantine
-        group by all order by rows desc, source limit {limit}
-    """
-    return connect(lake.root_uri).sql(query).df()
+    query = "select source, reason, count(*) as rows from quarantine group by all order by rows desc, source limit ?"
+    return connect(lake.root_uri).execute(query, [limit]).df()
 
 
 def spreads_on(lake: Lake, day: str, min_providers: int = 3, limit: int = 10) -> pd.DataFrame:
     """The `daily_spreads` rows of one day for models with at least `min_providers` providers."""
-    query = f"""
+    query = """
         select model, n_providers, round(min, 3) as min, round(median, 3) as median, round(max, 3) as max,
                round(max_over_min, 1) as max_over_min, cheapest_provider
-        from read_parquet('{lake.path("spreads")}/snapshot_date={day}/*.parquet')
-        where n_providers >= {min_providers} order by n_providers desc, model limit {limit}
+        from spreads where snapshot_date = ? and n_providers >= ?
+        order by n_providers desc, model limit ?
     """
-    return duckdb.sql(query).df()
+    return connect(lake.root_uri).execute(query, [date.fromisoformat(day), min_providers, limit]).df()
 
 
 def min_price_trend(lake: Lake, month: str) -> pd.DataFrame:
     """The month's minimum-price trend: fixed cost, variable cost per 10B parameters, R², 10T price."""
-    query = f"""
+    query = """
         select n_models, round(intercept, 4) as fixed_cost, round(variable_cost_per_10b, 4) as per_10b_params,
                round(r2, 3) as r2, round(price_10t, 2) as price_10t_model, models
-        from read_parquet('{lake.path("trends/min_price_fit")}/month={month}/*.parquet')
+        from trends_min_price_fit where month = ?
     """
-    return duckdb.sql(query).df()
+    return connect(lake.root_uri).execute(query, [month]).df()
 
 
 def changes_on(lake: Lake, day: str) -> pd.DataFrame:
     """Price changes found on one day, per source and kind, with the day each source was compared with."""
-    query = f"""
+    query = """
         select source, previous_date, kind, count(*) as changes
-        from read_parquet('{lake.path("changes")}/snapshot_date={day}/*/*.parquet', hive_partitioning = true)
-        group by all order by source, kind
+        from changes where snapshot_date = ? group by all order by source, kind
     """
-    return duckdb.sql(query).df()
+    return connect(lake.root_uri).execute(query, [date.fromisoformat(day)]).df()

@@ -1,4 +1,4 @@
-"""Launch real Dagster runs of the ingest job from Python: what the CLI and the tests call."""
+"""Launch real Dagster runs of the project's jobs from Python: what the CLI and the tests call."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.ingest import observations_asset_key, raw_asset_key
-from assets.sources import SOURCES_BY_NAME
-from pipeline.event_storage import instance_settings
-from pipeline.schedules import INGEST_JOB
+from assets.keys import observations_asset_key, raw_asset_key
+from llmprices.sources import SOURCES_BY_NAME
+from pipeline.jobs import DAILY_INGEST
 
 DEFAULT_DAGSTER_HOME = ".dagster_home"
 
@@ -21,16 +20,15 @@ DEFAULT_DAGSTER_HOME = ".dagster_home"
 def instance_for_cli() -> dg.DagsterInstance:
     """The persistent instance `dagster dev` shows: $DAGSTER_HOME, else ./.dagster_home.
 
-    A home the CLI makes gets no telemetry (keep its output to what the user asked for) and the
-    batching event log (`pipeline/event_storage.py`); a home the user made is used as it is.
+    A home the CLI makes gets no telemetry (keep its output to what the user asked for); a home the user
+    made is used as it is.
     """
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
     if not settings.exists():
-        settings.write_text("telemetry:\n  enabled: false\n" + instance_settings(str(home)))
-    os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+        settings.write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(home))
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ def run_ingest(request: IngestRequest, instance: dg.DagsterInstance) -> dg.Execu
     if unknown:
         raise ValueError(f"unknown source(s) {unknown}; known: {sorted(SOURCES_BY_NAME)}")
     selection = [key for name in request.sources for key in (raw_asset_key(name), observations_asset_key(name))]
-    job = defs.resolve_job_def(INGEST_JOB)
+    job = defs.resolve_job_def(DAILY_INGEST)
     checks = {key for key in job.asset_layer.asset_graph.asset_check_keys if key.asset_key in set(selection)}
     subset = job.get_subset(asset_selection=set(selection), asset_check_selection=checks)
     first, last = request.first_day.isoformat(), request.last_day.isoformat()

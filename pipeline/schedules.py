@@ -1,30 +1,26 @@
 """When things run: every source's ingestion at 06:00 UTC, each source in a run of its own; the day's
-spreads at 07:00 UTC; the cost trends of the month that ended on the 1st."""
+provider prices, spreads and price history at 07:00 UTC; the cost trends and the compaction of the month
+that ended on the 1st; the catalog on Mondays."""
 
 import dagster as dg
 
-from assets.alerts.assets import PRICE_CHANGES
-from assets.analytics.assets import COST_TRENDS, DAILY_SPREADS
-from assets.catalog.assets import MODEL_CATALOG, UNMATCHED_MODELS_KEY
-from assets.compaction import COMPACTED_OBSERVATIONS
-from assets.history import PRICE_HISTORY
-from assets.ingest import observations_asset_key, raw_asset_key
-from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS
-from assets.sources import ALL_SOURCES
-from pipeline.sensors import FRESHNESS_CHECKS
-
-INGEST_JOB = "daily_ingest"
-
-ingest_job = dg.define_asset_job(
-    INGEST_JOB,
-    # the freshness checks on these assets are the freshness sensor's to run, not the ingest's
-    selection=dg.AssetSelection.groups("sources", "observations") - dg.AssetSelection.checks(*FRESHNESS_CHECKS),
-    partitions_def=DAILY_PARTITIONS,
-    description="Fetch, archive, parse and validate the day's prices of every source.",
+from assets.keys import observations_asset_key, raw_asset_key
+from llmprices.sources import ALL_SOURCES
+from pipeline.jobs import (
+    CATALOG_REFRESH,
+    DAILY_ANALYTICS,
+    DAILY_HISTORY,
+    catalog_refresh,
+    daily_analytics,
+    daily_history,
+    daily_ingest,
+    freshness,
+    monthly_compaction,
+    monthly_trends,
 )
 
 
-@dg.schedule(job=ingest_job, cron_schedule="0 6 * * *", execution_timezone="UTC")
+@dg.schedule(job=daily_ingest, cron_schedule="0 6 * * *", execution_timezone="UTC")
 def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
     """Today's partition of every live source, one run per source so one failure never stops the others."""
     day = context.scheduled_execution_time.date().isoformat()
@@ -39,79 +35,49 @@ def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
         )
 
 
-SPREADS_JOB = "daily_analytics"
-TRENDS_JOB = "monthly_trends"
-CHANGES_JOB = "price_changes_backfill"
-CATALOG_JOB = "catalog_refresh"
-HISTORY_JOB = "daily_history"
-COMPACTION_JOB = "monthly_compaction"
-
-spreads_job = dg.define_asset_job(
-    SPREADS_JOB,
-    selection=dg.AssetSelection.assets(DAILY_SPREADS),
-    partitions_def=DAILY_PARTITIONS,
-    description="Recompute the day's across-provider price spreads from every source's observations.",
-)
-trends_job = dg.define_asset_job(
-    TRENDS_JOB,
-    selection=dg.AssetSelection.assets(COST_TRENDS),
-    partitions_def=MONTHLY_PARTITIONS,
-    description="Refit the month's cost trends from its daily provider prices.",
-)
-
-
-changes_job = dg.define_asset_job(
-    CHANGES_JOB,
-    selection=dg.AssetSelection.assets(PRICE_CHANGES),
-    partitions_def=DAILY_PARTITIONS,
-    description="Recompute price changes over a day range (e.g. after a backfill); sends no alerts.",
-)
-catalog_job = dg.define_asset_job(
-    CATALOG_JOB,
-    selection=dg.AssetSelection.assets(MODEL_CATALOG, UNMATCHED_MODELS_KEY),
-    description="Rebuild the model catalog (curated + Hugging Face Hub) and the list of unmatched model ids.",
-)
-
-
-@dg.schedule(job=catalog_job, cron_schedule="0 5 * * 1", execution_timezone="UTC")
+@dg.schedule(job=catalog_refresh, cron_schedule="0 5 * * 1", execution_timezone="UTC")
 def weekly_catalog_schedule(context: dg.ScheduleEvaluationContext):
     """Mondays 05:00 UTC: new Hub parameter counts and the week's unmatched ids, before the daily ingest."""
-    return dg.RunRequest(run_key=f"{CATALOG_JOB}-{context.scheduled_execution_time.date()}")
+    return dg.RunRequest(run_key=f"{CATALOG_REFRESH}-{context.scheduled_execution_time.date()}")
 
 
-@dg.schedule(job=spreads_job, cron_schedule="0 7 * * *", execution_timezone="UTC")
-def daily_spreads_schedule(context: dg.ScheduleEvaluationContext):
-    """Today's spreads at 07:00 UTC, an hour after the 06:00 ingest has landed today's observations."""
+@dg.schedule(job=daily_analytics, cron_schedule="0 7 * * *", execution_timezone="UTC")
+def daily_analytics_schedule(context: dg.ScheduleEvaluationContext):
+    """Today's provider prices and spreads at 07:00 UTC, an hour after the 06:00 ingest landed the day."""
     day = context.scheduled_execution_time.date().isoformat()
-    return dg.RunRequest(run_key=f"{SPREADS_JOB}-{day}", partition_key=day)
+    return dg.RunRequest(run_key=f"{DAILY_ANALYTICS}-{day}", partition_key=day)
+
+
+@dg.schedule(job=daily_history, cron_schedule="0 7 * * *", execution_timezone="UTC")
+def daily_history_schedule(context: dg.ScheduleEvaluationContext):
+    """Today's price_history at 07:00 UTC, an hour after the 06:00 ingest has landed today's observations."""
+    day = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(run_key=f"{DAILY_HISTORY}-{day}", partition_key=day)
 
 
 #: On the 1st at 08:00 UTC, the month that just ended (the newest monthly partition) is refitted, once
 #: its last day's spreads are in.
 monthly_trends_schedule = dg.build_schedule_from_partitioned_job(
-    trends_job, name="monthly_trends_schedule", day_of_month=1, hour_of_day=8, minute_of_hour=0
+    monthly_trends, name="monthly_trends_schedule", day_of_month=1, hour_of_day=8, minute_of_hour=0
 )
-
-
-history_job = dg.define_asset_job(
-    HISTORY_JOB,
-    selection=dg.AssetSelection.assets(PRICE_HISTORY),
-    description="Rebuild price_history from every observation up to the latest day in the lake.",
-)
-compaction_job = dg.define_asset_job(
-    COMPACTION_JOB,
-    selection=dg.AssetSelection.assets(COMPACTED_OBSERVATIONS),
-    description="Compact the month that just ended into its year's file, for the query layer.",
-)
-
-
-@dg.schedule(job=history_job, cron_schedule="0 7 * * *", execution_timezone="UTC")
-def daily_history_schedule(context: dg.ScheduleEvaluationContext):
-    """Today's price_history at 07:00 UTC, an hour after the 06:00 ingest has landed today's observations."""
-    day = context.scheduled_execution_time.date().isoformat()
-    return dg.RunRequest(run_key=f"{HISTORY_JOB}-{day}", partition_key=day)
-
-
 monthly_compaction_schedule = dg.build_schedule_from_partitioned_job(
-    compaction_job, name="monthly_compaction_schedule", day_of_month=1, hour_of_day=9, minute_of_hour=0
+    monthly_compaction, name="monthly_compaction_schedule", day_of_month=1, hour_of_day=9, minute_of_hour=0
 )
+
+
+@dg.schedule(job=freshness, cron_schedule="15 * * * *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING)  # fmt: skip
+def hourly_freshness_schedule(context: dg.ScheduleEvaluationContext):
+    """Every hour: is each live source's newest day of prices less than 36 hours old?"""
+    return dg.RunRequest(run_key=f"freshness-{context.scheduled_execution_time:%Y-%m-%dT%H}")
+
+
+SCHEDULES = [
+    daily_ingest_schedule,
+    weekly_catalog_schedule,
+    daily_analytics_schedule,
+    daily_history_schedule,
+    monthly_trends_schedule,
+    monthly_compaction_schedule,
+    hourly_freshness_schedule,
+]

@@ -1,5 +1,5 @@
-"""What watches the pipeline: the automation that makes alerts follow the data, the run-failure alert to
-operators, and the freshness checks of every daily source.
+"""What watches the pipeline: the automation that makes alerts follow the data, and the run-failure alert to
+operators. (The freshness checks of every live source run on a schedule, `pipeline/schedules.py`.)
 
 Alerts follow the data by declarative automation rather than an asset sensor: the conditions live on the
 assets (`price_changes` after any source lands today, `alert_deliveries` eagerly after `price_changes`), are
@@ -8,20 +8,15 @@ only for the latest day, so backfilling history never alerts. One sensor evaluat
 only acts once observations land, which a schedule or a person starts.
 """
 
-import warnings
-from datetime import timedelta
-
 import dagster as dg
 
-from assets.alerts.assets import ALERT_DELIVERIES, PRICE_CHANGES, AlertsResource
-from assets.alerts.rules import AlertConfigError
-from assets.alerts.sinks import DeliveryError
-from assets.ingest import observations_asset_key
-from assets.sources import ALL_SOURCES
+from assets.keys import ALERT_DELIVERIES, PRICE_CHANGES
+from llmprices.alerts.rules import AlertConfigError
+from llmprices.alerts.sinks import DeliveryError
+from pipeline.resources import AlertsResource
 
 #: The sink of the rules file that run failures go to.
 OPERATORS = "operators"
-STALE_AFTER = timedelta(hours=36)
 
 alerts_automation = dg.AutomationConditionSensorDefinition(
     "price_alerts_automation",
@@ -70,20 +65,4 @@ def _first_line(text: str | None, default: str) -> str:
     return lines[0] if lines else default
 
 
-# `build_last_update_freshness_checks` is superseded by `FreshnessPolicy`, which is still a preview that
-# needs `freshness: enabled` in dagster.yaml; the checks work everywhere.
-warnings.filterwarnings("ignore", message="Function `build_.*freshness_checks`", category=dg.SupersessionWarning)
-
-#: Red (ERROR) when a source has landed no partition for 36 hours: a day and a half, so one late or
-#: retried daily run does not flap. Only for sources the daily schedule fetches; the csv import has no cadence.
-FRESHNESS_CHECKS = dg.build_last_update_freshness_checks(
-    assets=[observations_asset_key(spec.name) for spec in ALL_SOURCES if spec.live],
-    lower_bound_delta=STALE_AFTER,
-    severity=dg.AssetCheckSeverity.ERROR,
-)
-
-freshness_sensor = dg.build_sensor_for_freshness_checks(
-    freshness_checks=FRESHNESS_CHECKS, name="observations_freshness", default_status=dg.DefaultSensorStatus.RUNNING
-)
-
-SENSORS = [alerts_automation, operators_on_run_failure, freshness_sensor]
+SENSORS = [alerts_automation, operators_on_run_failure]

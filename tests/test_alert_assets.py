@@ -5,26 +5,26 @@ test_alerts.py); the run-failure sensor, the freshness checks and the automation
 import json
 import os
 import shutil
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pytest
 import test_alerts as delivery
-from dagster._core.test_utils import freeze_time  # Dagster's own clock for tests: the event log follows it
 
-from assets.alerts import ALERTS
-from assets.alerts.assets import ALERT_ASSETS, NOT_CONFIGURED, AlertsResource, alert_deliveries, price_changes
-from assets.changes import CHANGES, changes_partition, changes_table
-from assets.changes import price_changes as diff_days
-from assets.ingest import observations_asset_key
+from assets.alerts.assets import NOT_CONFIGURED, alert_deliveries
+from assets.keys import observations_asset_key
 from assets.partitions import DAILY_PARTITIONS
-from assets.sources import ALL_SOURCES
-from pipeline.lake import OBSERVATIONS, Lake, observation_partition
-from pipeline.resources import LakeResource
+from assets.sources.freshness import observations_freshness
+from assets.warehouse.assets import price_changes
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import ALERTS, CHANGES, OBSERVATIONS
+from llmprices.sources import ALL_SOURCES
+from llmprices.warehouse.changes import changes_between, changes_table
+from pipeline.resources import AlertsResource, LakeResource
 from pipeline.runner import IngestRequest, run_ingest
-from pipeline.sensors import FRESHNESS_CHECKS, SENSORS, freshness_sensor, operators_on_run_failure
+from pipeline.sensors import SENSORS, operators_on_run_failure
 
 BEFORE, DAY, NEXT = date(2025, 9, 16), date(2025, 9, 17), date(2025, 9, 18)
 OPERATORS_TOKEN = "0per4tors-s3cret-5a6b7c"
@@ -56,6 +56,10 @@ def lake(landed, tmp_path) -> Path:
     return Path(shutil.copytree(landed, tmp_path / "lake"))
 
 
+#: `price_changes` and the deliveries that follow it.
+CHANGES_AND_ALERTS = [price_changes, alert_deliveries]
+
+
 def write_rules(path: Path, mailbox, operators: str = "{type: slack, webhook_url_env: TEST_OPERATORS_URL}"):
     """The rules of test_alerts.py and an `operators` sink; the alerts of 2025 must not expire while the
     tests run today."""
@@ -76,7 +80,7 @@ def rules(tmp_path, receiver, mailbox, monkeypatch) -> Path:
     return write_rules(tmp_path / "rules.yaml", mailbox)
 
 
-def materialize(lake: Path, rules: Path | str, instance, day: date | None = None, assets=ALERT_ASSETS, **kwargs):
+def materialize(lake: Path, rules: Path | str, instance, day: date | None = None, assets=CHANGES_AND_ALERTS, **kwargs):
     return dg.materialize(
         assets,
         partition_key=day.isoformat() if day else None,
@@ -114,7 +118,9 @@ def test_two_real_days_send_exactly_the_matching_alerts_and_a_rerun_sends_none(
     assert counts == {"price_changed": 33, "listed": 1, "delisted": 3, "cheapest_provider_changed": 0}
     assert changed["dagster/row_count"] == 37
     assert changed["biggest_moves"].count("\n| 2025-09-17 | openrouter | price_changed |") == 10
-    stored = Lake(str(lake)).read_partition(CHANGES, changes_partition("openrouter", DAY)).to_pandas()
+    stored = (
+        Lake(str(lake)).read_partition(CHANGES, CHANGES.partition(snapshot_date=DAY, source="openrouter")).to_pandas()
+    )
     assert len(stored) == 37 and set(stored["previous_date"]) == {BEFORE}
 
     expected = delivery.expected_from_json(shared_data)
@@ -162,7 +168,7 @@ def test_a_receiver_outage_is_retried_by_a_later_run_once_and_nothing_secret_is_
 
     assert metadata(materialize(lake, rules, instance, DAY), alert_deliveries)["delivered"] == 0
     assert len(receiver.accepted) == 16
-    ledger = pd.read_parquet(Path(lake) / ALERTS)
+    ledger = pd.read_parquet(Path(lake) / ALERTS.name)
     attempts = ledger.groupby("alert_id")["status"].agg(list)
     assert attempts.map(lambda s: s[-1]).value_counts().to_dict() == {"delivered": 24}
     assert (attempts.map(lambda s: s.count("failed")) == 1).sum() == 3
@@ -179,11 +185,13 @@ def test_a_receiver_outage_is_retried_by_a_later_run_once_and_nothing_secret_is_
 def test_a_ranged_run_goes_day_by_day_replaces_stale_changes_and_sends_nothing_without_rules(lake, receiver, mailbox):
     store = Lake(str(lake))
     observed = {
-        day: store.read_partition(OBSERVATIONS, observation_partition("openrouter", day)).to_pandas()
+        day: store.read_partition(
+            OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=day, source="openrouter")
+        ).to_pandas()
         for day in (BEFORE, DAY)
     }
-    stale = diff_days(observed[DAY], observed[BEFORE], DAY, BEFORE, source="litellm")  # a source gone since
-    store.write_partition(CHANGES, changes_partition("litellm", DAY), changes_table(stale))
+    stale = changes_between(observed[DAY], observed[BEFORE], DAY, BEFORE, source="litellm")  # a source gone since
+    store.write_partition(CHANGES, CHANGES.partition(snapshot_date=DAY, source="litellm"), changes_table(stale))
     assert len(stale) == 37
 
     tags = {"dagster/asset_partition_range_start": "2025-09-16", "dagster/asset_partition_range_end": "2025-09-17"}
@@ -194,7 +202,7 @@ def test_a_ranged_run_goes_day_by_day_replaces_stale_changes_and_sends_nothing_w
         "2025-09-17": {"litellm": None, "openrouter": "2025-09-16"},
     }
     assert changed["dagster/row_count"] == 37
-    assert store.read_partition(CHANGES, changes_partition("litellm", DAY)).num_rows == 0
+    assert store.read_partition(CHANGES, CHANGES.partition(snapshot_date=DAY, source="litellm")).num_rows == 0
     assert metadata(result, alert_deliveries, days=2) == {"status": NOT_CONFIGURED}
     assert delivery_check(result).passed
     assert receiver.accepted == [] and mailbox.messages == [] and store.partition_values(ALERTS) == []
@@ -202,17 +210,17 @@ def test_a_ranged_run_goes_day_by_day_replaces_stale_changes_and_sends_nothing_w
 
 def test_a_collapsed_day_is_held_back_not_alerted_as_delistings(lake, rules, receiver, mailbox):
     store = Lake(str(lake))
-    before = store.row_count(OBSERVATIONS, observation_partition("openrouter", BEFORE))
-    day = store.read_partition(OBSERVATIONS, observation_partition("openrouter", DAY))
+    before = store.row_count(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=BEFORE, source="openrouter"))
+    day = store.read_partition(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=DAY, source="openrouter"))
     collapsed = day.slice(0, before // 3)  # a broken scrape: a third of the listings
-    store.write_partition(OBSERVATIONS, observation_partition("openrouter", DAY), collapsed)
+    store.write_partition(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=DAY, source="openrouter"), collapsed)
 
     result = materialize(lake, rules, dg.DagsterInstance.ephemeral(), DAY)
     changed = metadata(result, price_changes)
     held = f"{collapsed.num_rows} rows after {before} on 2025-09-16 (row_count_vs_previous)"
     assert changed["held_back"] == {"2025-09-17/openrouter": held}
     assert changed["dagster/row_count"] == 0
-    assert store.read_partition(CHANGES, changes_partition("openrouter", DAY)).num_rows == 0
+    assert store.read_partition(CHANGES, CHANGES.partition(snapshot_date=DAY, source="openrouter")).num_rows == 0
     assert metadata(result, alert_deliveries)["alerts_matched"] == 0
     assert receiver.accepted == [] and mailbox.messages == []
 
@@ -224,7 +232,9 @@ def test_a_gap_compares_with_the_latest_earlier_day_with_data(shared_data, tmp_p
     result = materialize(lake, "", instance, date(2024, 9, 24), assets=[price_changes])
     changed = metadata(result, price_changes)
     assert changed["compared_with"] == {"2024-09-24": {"openrouter": "2024-09-21"}}
-    stored = Lake(str(lake)).read_partition(CHANGES, changes_partition("openrouter", date(2024, 9, 24)))
+    stored = Lake(str(lake)).read_partition(
+        CHANGES, CHANGES.partition(snapshot_date=date(2024, 9, 24), source="openrouter")
+    )
     assert stored.num_rows == changed["dagster/row_count"] > 0
     assert set(stored.column("previous_date").to_pylist()) == {date(2024, 9, 21)}
 
@@ -280,24 +290,32 @@ def test_a_failed_run_is_told_to_the_operators_sink_without_secrets(operators, r
     assert isinstance(skipped, dg.SkipReason) and "no `operators` sink" in skipped.skip_message
 
 
-def test_freshness_checks_fail_for_a_source_with_no_new_partition_for_36_hours(shared_data, tmp_path):
+def test_freshness_is_judged_on_the_newest_prices_in_the_lake_not_on_when_a_run_happened(shared_data, tmp_path):
     instance = dg.DagsterInstance.ephemeral()
-    land(shared_data, tmp_path / "lake", [DAY], instance)  # openrouter lands now
-    later = datetime.now(UTC) + timedelta(hours=37)
-    with freeze_time(later):
-        land(shared_data, tmp_path / "lake", [date(2025, 1, 13)], instance, source="litellm")  # 37 hours later
-        checks = dg.Definitions(asset_checks=FRESHNESS_CHECKS).resolve_implicit_global_asset_job_def()
-        result = checks.execute_in_process(instance=instance, raise_on_error=False)
+    lake = tmp_path / "lake"
+    land(shared_data, lake, [DAY], instance)  # openrouter lands now, but its prices are of 2025-09-17
+    today = datetime.now(UTC).date()
+    store = Lake(str(lake))
+    prices = store.read_partition(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=DAY, source="openrouter"))
+    store.write_partition(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=today, source="litellm"), prices)
+    store.write_partition(  # an empty day is no prices
+        OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=today, source="huggingface"), prices.slice(0, 0)
+    )
+    checks = dg.Definitions(
+        asset_checks=[observations_freshness], resources={"lake": LakeResource(root_uri=str(lake))}
+    ).resolve_implicit_global_asset_job_def()
+    result = checks.execute_in_process(instance=instance, raise_on_error=False)
     evaluations = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
-    assert set(evaluations) == {spec.name for spec in ALL_SOURCES if spec.live} and "litellm" in evaluations
+    assert set(evaluations) == {spec.name for spec in ALL_SOURCES if spec.live}
     assert "csv" not in evaluations  # imported by hand: no cadence to be late for
-    assert evaluations["litellm"].passed
-    assert not evaluations["openrouter"].passed and "overdue" in evaluations["openrouter"].description
-    assert not evaluations["huggingface"].passed  # never landed
+    assert evaluations["litellm"].passed and evaluations["litellm"].description.startswith(
+        f"fresh: newest prices are of {today}"
+    )
+    assert not evaluations["openrouter"].passed
+    assert evaluations["openrouter"].description.startswith("overdue: newest prices are of 2025-09-17")
+    assert not evaluations["huggingface"].passed  # only an empty day
+    assert evaluations["genai_prices"].description == "overdue: genai_prices has no prices in the lake"
     assert {e.severity for e in evaluations.values()} == {dg.AssetCheckSeverity.ERROR}  # red
-
-    request = freshness_sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()))
-    assert set(request.asset_check_keys) == {key for check in FRESHNESS_CHECKS for key in check.check_keys}
 
 
 def test_todays_changes_follow_any_landed_source_and_deliveries_follow_them():
@@ -306,7 +324,7 @@ def test_todays_changes_follow_any_landed_source_and_deliveries_follow_them():
     assert alert_deliveries.op.pool == "alerts"
     sources = [dg.AssetSpec(observations_asset_key(spec.name), partitions_def=DAILY_PARTITIONS) for spec in ALL_SOURCES]
     resources = {"lake": LakeResource(), "alerts": AlertsResource()}
-    every = dg.Definitions(assets=[*sources, *ALERT_ASSETS], resources=resources)
+    every = dg.Definitions(assets=[*sources, *CHANGES_AND_ALERTS], resources=resources)
     instance = dg.DagsterInstance.ephemeral()
     today = DAILY_PARTITIONS.get_last_partition_key()
 

@@ -27,23 +27,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from assets.alerts import (
-    ALERTS,
-    AlertConfig,
-    AlertConfigError,
-    DeliveryError,
-    DeliveryReport,
-    Rule,
-    WebhookSink,
-    alerts_for,
-    deliver,
-    load_config,
-)
-from assets.archive import read_archive_day
-from assets.changes import price_changes
-from assets.normalize import observations_frame
-from assets.sources.openrouter import parse
-from pipeline.lake import Lake
+from llmprices.alerts.ledger import DeliveryReport, deliver
+from llmprices.alerts.rules import AlertConfig, AlertConfigError, Rule, alerts_for, load_config
+from llmprices.alerts.sinks import DeliveryError, WebhookSink
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import ALERTS
+from llmprices.observations.normalize import observations_frame
+from llmprices.sources.archive import read_archive_day
+from llmprices.sources.openrouter import parse
+from llmprices.warehouse.changes import changes_between
 
 BEFORE, DAY = date(2025, 9, 16), date(2025, 9, 17)
 NOW = datetime(2025, 9, 17, 6, 0, tzinfo=UTC)
@@ -185,7 +177,7 @@ def real_changes(shared_data: Path) -> pd.DataFrame:
             0
         ]
 
-    return price_changes(observed(DAY), observed(BEFORE), DAY, BEFORE, source="openrouter")
+    return changes_between(observed(DAY), observed(BEFORE), DAY, BEFORE, source="openrouter")
 
 
 def expected_from_json(shared_data: Path) -> dict[str, set[str]]:
@@ -210,7 +202,7 @@ def expected_from_json(shared_data: Path) -> dict[str, set[str]]:
 
 
 def ledger_rows(lake: Lake, day: date = DAY) -> list[dict]:
-    table = lake.read_partition(ALERTS, (("snapshot_date", day.isoformat()),))
+    table = lake.read_partition(ALERTS, ALERTS.partition(snapshot_date=day))
     return table.to_pylist() if table is not None else []
 
 
@@ -225,7 +217,7 @@ def listing_in(text: str) -> tuple[str, str]:
 
 # -- the rules file ----------------------------------------------------------------------------------
 def test_the_example_rules_file_is_valid():
-    config = load_config(Path(__file__).parent.parent / "assets" / "alerts" / "example_rules.yaml")
+    config = load_config(Path(__file__).parent.parent / "llmprices" / "alerts" / "example_rules.yaml")
     assert {sink.type for sink in config.sinks.values()} == {"slack", "webhook", "email", "jsonl"}
     assert config.expire_after == timedelta(days=3) and len(config.rules) == 4
 

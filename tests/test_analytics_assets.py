@@ -4,6 +4,7 @@ read back from the lake with DuckDB; the seed's figures reproduced through them;
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -11,20 +12,15 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.analytics.assets import ANALYTICS_ASSETS, cost_trends, daily_spreads
-from assets.catalog.assets import HubResource, model_catalog
-from assets.ingest import build_source_assets
-from assets.sources import ALL_SOURCES
-from pipeline.resources import HttpResource, LakeResource
+from assets.analytics.assets import ANALYTICS_ASSETS, cost_trends, daily_spreads, provider_prices
+from assets.catalog.assets import model_catalog
+from assets.keys import COST_TRENDS
+from assets.sources import SOURCE_ASSETS
+from llmprices.sources import ALL_SOURCES
+from pipeline.jobs import daily_analytics, daily_ingest, monthly_trends
+from pipeline.resources import HttpResource, HubResource, LakeResource
 from pipeline.runner import IngestRequest, run_ingest
-from pipeline.schedules import (
-    daily_ingest_schedule,
-    daily_spreads_schedule,
-    ingest_job,
-    monthly_trends_schedule,
-    spreads_job,
-    trends_job,
-)
+from pipeline.schedules import daily_analytics_schedule, daily_ingest_schedule, monthly_trends_schedule
 
 DEMO = Path(__file__).resolve().parent.parent / "pipeline" / "demo_data"
 PNG_DATA_URI = "](data:image/png;base64,iVBORw0KGgo"  # a markdown image whose bytes start with the PNG signature
@@ -103,27 +99,34 @@ def ingest(lake: Path, first: date, last: date, instance, **archive_dirs: Path) 
     assert run_ingest(request, instance).success
 
 
-def materialize(asset, lake: Path, instance, first: str, last: str | None = None, config: dict | None = None):
-    """One run of `asset` over one partition, or over first..last as a single ranged run (a backfill)."""
+def materialize(assets, lake: Path, instance, first: str, last: str | None = None, config: dict | None = None):
+    """One run of `assets` over one partition, or over first..last as a single ranged run (a backfill); `config`
+    is the first asset's."""
     partition = (
         {"partition_key": first}
         if last is None
         else {"tags": {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}}
     )
     return dg.materialize(
-        [asset],
+        assets,
         resources={"lake": LakeResource(root_uri=str(lake))},
         instance=instance,
-        run_config={"ops": {asset.op.name: {"config": config}}} if config else None,
+        run_config={"ops": {assets[0].op.name: {"config": config}}} if config else None,
         raise_on_error=False,
         **partition,
     )
 
 
-def metadata_of(result) -> dict:
-    """The metadata of a run's materialization (a ranged run records the same on each of its partitions)."""
-    event = result.get_asset_materialization_events()[-1]
-    return {key: value.value for key, value in event.materialization.metadata.items()}
+#: What the `daily_analytics` job runs: one price per provider, then the spreads.
+SPREADS = [provider_prices, daily_spreads]
+TRENDS = [cost_trends]
+
+
+def metadata_of(result, key: dg.AssetKey = None) -> dict:
+    """The metadata of a run's (last) materialization of `key`, by default of its last asset (a ranged run
+    records the same on each of its partitions)."""
+    events = [e for e in result.get_asset_materialization_events() if key is None or e.asset_key == key]
+    return {name: value.value for name, value in events[-1].materialization.metadata.items()}
 
 
 def query(sql: str, **tables: str):
@@ -147,9 +150,9 @@ def test_the_seed_figures_come_out_of_the_lake_through_the_assets_users_run(tmp_
         instance=instance,
     )
     assert catalog_run.success
-    spreads_run = materialize(daily_spreads, lake, instance, "2025-01-13", "2025-01-15")
+    spreads_run = materialize(SPREADS, lake, instance, "2025-01-13", "2025-01-15")
     assert spreads_run.success
-    trends_run = materialize(cost_trends, lake, instance, "2025-01-01")
+    trends_run = materialize(TRENDS, lake, instance, "2025-01-01")
     assert trends_run.success
 
     # the seed's first charts: the same model, a 10x range of prices
@@ -222,12 +225,12 @@ def test_the_seed_figures_come_out_of_the_lake_through_the_assets_users_run(tmp_
         "meta-llama/llama-3.1-70b-instruct", "7", "0.2", "0.7", "2.9", "14.5", "lambda", "azure"
     ]  # fmt: skip
     assert PNG_DATA_URI in spreads_meta["provider_prices_chart"]
-    meta = metadata_of(trends_run)
+    meta = metadata_of(trends_run, COST_TRENDS["min_price_fit"])
     assert meta["month"] == "2025-01" and meta["days_with_prices"] == 3 and meta["models_fitted"] == 3
     assert meta["fixed_cost_usd_per_mtok"] == pytest.approx(fit["intercept"], abs=1e-5)
     assert meta["variable_cost_usd_per_mtok_per_10b"] == pytest.approx(0.0216, abs=1e-4)
     assert round(meta["price_10t_usd_per_mtok"]) == 22
-    assert "| predicted price of a 10T dense model | 21.5" in meta["minimum_price_trend"]
+    assert re.search(r"\| predicted price of a 10T dense model +\| 21\.5", meta["minimum_price_trend"])
     assert "| openai/gpt-4 " in meta["proprietary_implied"]
     assert meta["catalog"] == "lake table catalog/ (model_catalog)"
     for chart in ("size_vs_price_chart", "moe_chart", "trend_history_chart"):
@@ -249,7 +252,7 @@ def test_a_ranged_run_writes_every_day_and_the_seed_exclusions_are_config(tmp_pa
     ingest(lake, SEED_DAYS[0], SEED_DAYS[-1], instance, csv=write_captures(tmp_path / "csv", rows),
            openrouter=DEMO / "openrouter")  # fmt: skip
 
-    assert materialize(daily_spreads, lake, instance, "2025-01-13", "2025-01-15").success
+    assert materialize(SPREADS, lake, instance, "2025-01-13", "2025-01-15").success
     for day in ("2025-01-13", "2025-01-14", "2025-01-15"):
         assert [p.name for p in (lake / "spreads" / f"snapshot_date={day}").iterdir()] == ["part-0.parquet"]
     scan = {"s": f"{lake}/spreads/*/*.parquet", "p": f"{lake}/provider_prices/*/*.parquet"}
@@ -259,9 +262,9 @@ def test_a_ranged_run_writes_every_day_and_the_seed_exclusions_are_config(tmp_pa
     assert by_day["providers"].tolist() == ["deepinfra,together"] * 3  # no FP8, no free tier, no OpenRouter resale
     assert query("select count(*) as n from {p} where provider = 'openrouter'", **scan)["n"][0] == 0
 
-    assert materialize(daily_spreads, lake, instance, "2025-01-15", config={"include_quantized": True}).success
+    assert materialize(SPREADS, lake, instance, "2025-01-15", config={"include_quantized": True}).success
     everything = {"include_quantized": True, "include_free": True, "include_openrouter_resale": True}
-    assert materialize(daily_spreads, lake, instance, "2025-01-14", config=everything).success
+    assert materialize(SPREADS, lake, instance, "2025-01-14", config=everything).success
     by_day = query(
         "select snapshot_date, n_providers, min, cheapest_provider, providers from {s} "
         "where model = 'meta-llama/llama-3.1-8b-instruct' order by 1",
@@ -306,16 +309,16 @@ def test_cost_trends_keeps_each_months_history_and_the_yearly_decline(tmp_path, 
     captures = write_captures(tmp_path / "csv", {day: rows(day) for day in days})
     ingest(lake, days[0], days[1], instance, csv=captures)
     ingest(lake, days[2], days[2], instance, csv=captures)
-    spreads = materialize(daily_spreads, lake, instance, "2025-01-31", "2025-03-01")
+    spreads = materialize(SPREADS, lake, instance, "2025-01-31", "2025-03-01")
     assert spreads.success and metadata_of(spreads)["days_without_prices"] == 27
     empty_day = query("select count(*) as n from {s}", s=f"{lake}/spreads/snapshot_date=2025-02-15/*.parquet")
     assert empty_day["n"][0] == 0  # a day without prices is written empty, so a rerun clears stale rows
 
-    trends = materialize(cost_trends, lake, instance, "2025-01-01", "2025-03-01", config={"min_months": 3})
+    trends = materialize(TRENDS, lake, instance, "2025-01-01", "2025-03-01", config={"min_months": 3})
     assert trends.success
-    meta = metadata_of(trends)
+    meta = metadata_of(trends, COST_TRENDS["min_price_fit"])
     assert meta["month"] == "2025-03" and meta["months_refitted"] == 3
-    assert meta["catalog"].startswith("curated assets/catalog/models.csv")  # model_catalog never materialized
+    assert meta["catalog"].startswith("curated llmprices/catalog/models.csv")  # model_catalog never materialized
 
     history = query(
         "select month, trend_month, variable_cost_per_10b from {h} order by 1, 2", h=trend_table(lake, "fit_history")
@@ -346,10 +349,10 @@ def test_cost_trends_keeps_each_months_history_and_the_yearly_decline(tmp_path, 
 
 
 def test_cost_trends_of_a_month_without_spreads_fails_and_says_what_to_run(tmp_path, instance):
-    result = materialize(cost_trends, tmp_path / "lake", instance, "2024-12-01")
+    result = materialize(TRENDS, tmp_path / "lake", instance, "2024-12-01")
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "no provider prices for 2024-12: materialize daily_spreads" in failure.step_failure_data.error.message
+    assert "no provider prices for 2024-12: materialize provider_prices" in failure.step_failure_data.error.message
 
 
 def definitions() -> dg.Definitions:
@@ -357,9 +360,9 @@ def definitions() -> dg.Definitions:
     from pipeline.definitions import defs
 
     return dg.Definitions(
-        assets=[*[a for spec in ALL_SOURCES for a in build_source_assets(spec)], model_catalog, *ANALYTICS_ASSETS],
-        jobs=[ingest_job, spreads_job, trends_job],
-        schedules=[daily_ingest_schedule, daily_spreads_schedule, monthly_trends_schedule],
+        assets=[*SOURCE_ASSETS, model_catalog, *ANALYTICS_ASSETS],
+        jobs=[daily_ingest, daily_analytics, monthly_trends],
+        schedules=[daily_ingest_schedule, daily_analytics_schedule, monthly_trends_schedule],
         resources=defs.resources,
     )
 
@@ -369,11 +372,13 @@ def test_the_daily_schedule_computes_todays_spreads_after_the_ingest():
     context = dg.build_schedule_context(
         scheduled_execution_time=datetime(2026, 11, 27, 7, 0, tzinfo=UTC), repository_def=repository
     )
-    [request] = daily_spreads_schedule.evaluate_tick(context).run_requests
+    [request] = daily_analytics_schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-11-27"
-    assert daily_spreads_schedule.cron_schedule == "0 7 * * *" and daily_spreads_schedule.execution_timezone == "UTC"
+    assert daily_analytics_schedule.cron_schedule == "0 7 * * *"
+    assert daily_analytics_schedule.execution_timezone == "UTC"
     graph = repository.asset_graph
-    upstream = {key.to_user_string() for key in graph.get(daily_spreads.key).parent_keys}
+    assert {key.to_user_string() for key in graph.get(daily_spreads.key).parent_keys} == {"provider_prices"}
+    upstream = {key.to_user_string() for key in graph.get(provider_prices.key).parent_keys}
     assert upstream == {f"observations/{spec.name}" for spec in ALL_SOURCES}
 
 
@@ -386,5 +391,15 @@ def test_the_monthly_schedule_refits_the_previous_month_on_the_first():
         dg.build_schedule_context(scheduled_execution_time=tick, repository_def=repository)
     ).run_requests
     assert request.partition_key == "2025-01-01"
-    parents = {key.to_user_string() for key in repository.asset_graph.get(cost_trends.key).parent_keys}
-    assert parents == {"daily_spreads", "model_catalog"}
+    graph = repository.asset_graph
+    assert {key.to_user_string() for key in graph.get(COST_TRENDS["min_price_fit"]).parent_keys} == {
+        "provider_prices",
+        "model_catalog",
+    }
+    # a month's model prices follow the months before them, which the trend's history is fitted on
+    assert {key.to_user_string() for key in graph.get(COST_TRENDS["model_prices"]).parent_keys} == {
+        "provider_prices",
+        "model_catalog",
+        "trends/model_prices",
+    }
+    assert set(cost_trends.keys) == set(COST_TRENDS.values())

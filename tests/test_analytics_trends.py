@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.analytics import (
-    SpreadConfig,
+from llmprices.analysis.charts import moe_chart, provider_price_chart, size_price_chart, trend_history_chart
+from llmprices.analysis.spreads import SpreadConfig
+from llmprices.analysis.trends import (
     annual_decline,
     dense_points,
     fit_min_price_trend,
@@ -23,7 +24,6 @@ from assets.analytics import (
     proprietary_implied,
     trend_history,
 )
-from assets.analytics.charts import moe_chart, provider_price_chart, size_price_chart, trend_history_chart
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -10,8 +10,9 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import OBSERVATIONS
 from pipeline.backfill import plan_backfill, run_backfill
-from pipeline.lake import Lake
 
 DAYS = ["2025-02-01", "2025-02-02", "2025-02-04", "2025-02-05"]  # the 3rd has no capture
 
@@ -66,7 +67,7 @@ def test_resume_splits_around_days_already_landed(tmp_path):
     for day in ["2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04"]:
         (folder / f"{day}.json").write_text('{"data": []}')
     lake.write_partition(
-        "observations", (("snapshot_date", "2025-03-02"), ("source", "openrouter")), pa.table({"x": [1]})
+        OBSERVATIONS, OBSERVATIONS.partition(snapshot_date="2025-03-02", source="openrouter"), pa.table({"x": [1]})
     )
     plan = plan_backfill(lake, "openrouter", folder)
     assert plan.spans == [(date(2025, 3, 1), date(2025, 3, 1)), (date(2025, 3, 3), date(2025, 3, 4))]

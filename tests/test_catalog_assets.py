@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.catalog.assets import HubResource, model_catalog, unmatched_models
-from pipeline.resources import HttpResource, LakeResource
+from assets.catalog.assets import model_catalog, unmatched_models
+from pipeline.resources import HttpResource, HubResource, LakeResource
 from pipeline.runner import IngestRequest, run_ingest
 
 DEMO = Path(__file__).resolve().parent.parent / "pipeline" / "demo_data"

@@ -4,19 +4,48 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import defaultdict
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from assets.catalog.coverage import (
-    coverage_by_source,
-    openrouter_open_weight_coverage,
-    openrouter_rows,
-    provider_counts,
-)
-from assets.catalog.matcher import resolve
+from llmprices.catalog.catalog import load_curated
+from llmprices.catalog.coverage import coverage_by_source, openrouter_open_weight_coverage, openrouter_rows
+from llmprices.catalog.matcher import resolve
 
 LLAMA_70B = "meta-llama/llama-3.1-70b-instruct"
+
+
+def _provider_name(provider_id: str) -> str:
+    """genai-prices lists Hugging Face router providers as `huggingface_<provider>`: the same provider."""
+    name = provider_id.removeprefix("huggingface_")
+    return {"fireworks-ai": "fireworks"}.get(name, name)
+
+
+def provider_counts(genai_prices_dir: Path, openrouter_dir: Path) -> pd.DataFrame:
+    """Distinct providers per model over every genai-prices day plus OpenRouter (itself one provider), sorted
+    by provider count, most first: how the catalog's priority list was drawn up."""
+    providers: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    for path in sorted(Path(genai_prices_dir).glob("*.json.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for provider in json.load(handle):
+                name = _provider_name(provider["id"])
+                for model in provider.get("models") or []:
+                    match = resolve(model["id"], provider=provider["id"])
+                    providers[(match.model or match.normalized, match.model is not None)].add(name)
+    listed = openrouter_rows(openrouter_dir).drop_duplicates(["id", "hugging_face_id"])
+    for model_id, hint in zip(listed["id"], listed["hugging_face_id"], strict=True):
+        match = resolve(model_id, provider="openrouter", hint=hint)
+        providers[(match.model or match.normalized, match.model is not None)].add("openrouter")
+    counts = pd.DataFrame(
+        [(model, matched, len(names), ",".join(sorted(names))) for (model, matched), names in providers.items()],
+        columns=["model", "matched", "n_providers", "providers"],
+    )
+    open_weights = load_curated().set_index("model")["open_weights"]
+    counts["open_weights"] = counts["model"].map(open_weights).astype("boolean")
+    counts.loc[~counts["matched"], "open_weights"] = pd.NA
+    return counts.sort_values(["n_providers", "model"], ascending=[False, True], ignore_index=True)
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import math
 import pytest
 import yaml
 
-from assets.catalog.catalog import load_curated
-from assets.catalog.matcher import ALIASES_YAML, Matcher, ModelMatch, resolve
+from llmprices.catalog.catalog import load_curated
+from llmprices.catalog.matcher import ALIASES_YAML, Matcher, ModelMatch, resolve
 
 LLAMA_70B = "meta-llama/llama-3.1-70b-instruct"
 

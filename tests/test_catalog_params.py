@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import requests
 
-from assets.catalog.catalog import CATALOG_COLUMNS, build_catalog, load_curated, merge_hub_params
-from assets.catalog.hf_params import HubParams, count_params, fetch_hub_params, safetensors_total
+from llmprices.catalog.catalog import CATALOG_COLUMNS, build_catalog, load_curated, merge_hub_params
+from llmprices.catalog.hf_params import HubParams, count_params, fetch_hub_params, safetensors_total
+from llmprices.http import HttpClient
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONFIGS = FIXTURES / "hf_configs"
@@ -89,8 +89,11 @@ def hub(http_server):
 
 
 def fetch(hub, repo: str) -> HubParams:
-    with requests.Session() as session:
-        return fetch_hub_params(session, repo, api_base=f"{hub.base_url}/api", files_base=hub.base_url, timeout=5)
+    http = HttpClient(max_retries=0, read_timeout_s=5)
+    try:
+        return fetch_hub_params(http, repo, api_base=f"{hub.base_url}/api", files_base=hub.base_url)
+    finally:
+        http.close()
 
 
 def test_fetch_dense_model_takes_total_from_safetensors(hub):
@@ -180,8 +183,9 @@ def test_merge_fills_what_the_curated_table_leaves_empty():
 
 
 def test_build_catalog_against_the_local_hub(hub, caplog):
-    with requests.Session() as session:
-        catalog, report = build_catalog(session, api_base=f"{hub.base_url}/api", files_base=hub.base_url)
+    http = HttpClient(max_retries=0, read_timeout_s=5)
+    catalog, report = build_catalog(http, api_base=f"{hub.base_url}/api", files_base=hub.base_url)
+    http.close()
     assert list(catalog.columns) == CATALOG_COLUMNS
     assert report == []  # the curated counts agree with the Hub's for every fixture repo
     assert "404" in caplog.text  # repos the local Hub does not have are logged, not fatal

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.schema import OBSERVATION_COLUMNS, QUARANTINE_COLUMNS
 from expectations import gx_bridge
 from expectations.checks import (
     OUTPUT_INPUT_RATIO,
@@ -24,6 +21,7 @@ from expectations.checks import (
     observation_check_specs,
 )
 from expectations.quarantine import split_valid_rows
+from llmprices.lake.tables import OBSERVATIONS, QUARANTINE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -60,7 +58,7 @@ def observations(n: int, output_factor: float = 4.0) -> pd.DataFrame:
             "uptime_pct": np.full(n, 99.9),
             "raw_sha256": pd.Series([f"{i:064x}" for i in range(n)], dtype="str"),
         }
-    )[OBSERVATION_COLUMNS]
+    )[OBSERVATIONS.schema.names]
 
 
 def models(quarantined: pd.DataFrame) -> list[str]:
@@ -93,7 +91,7 @@ def test_valid_rows_all_pass():
     valid, quarantined = split_valid_rows(df)
     pd.testing.assert_frame_equal(valid, df)
     assert len(quarantined) == 0
-    assert list(quarantined.columns) == QUARANTINE_COLUMNS
+    assert list(quarantined.columns) == QUARANTINE.schema.names
 
 
 def test_bad_rows_go_to_quarantine_with_reason_and_check():
@@ -107,7 +105,7 @@ def test_bad_rows_go_to_quarantine_with_reason_and_check():
     valid, quarantined = split_valid_rows(df)
 
     assert valid["model"].tolist() == ["model-0", "model-4", "model-6"]
-    assert list(quarantined.columns) == QUARANTINE_COLUMNS
+    assert list(quarantined.columns) == QUARANTINE.schema.names
     assert models(quarantined) == ["model-1", "model-2", "model-3", "model-5", "model-7"]
     reasons = dict(zip(models(quarantined), quarantined["reason"], strict=True))
     checks = dict(zip(reasons, quarantined["failed_check"], strict=True))
@@ -190,7 +188,7 @@ def test_ranged_frame_is_unique_per_snapshot_date():
     valid, quarantined = split_valid_rows(df)
 
     assert len(valid) == 6  # the same listing on two days is not a duplicate
-    assert list(quarantined.columns) == [*QUARANTINE_COLUMNS, "snapshot_date"]
+    assert list(quarantined.columns) == [*QUARANTINE.schema.names, "snapshot_date"]
     assert quarantined["snapshot_date"].tolist() == [dt.date(2026, 11, 27)]
     assert quarantined["reason"].iat[0] == (
         "duplicate listing key (snapshot_date=2026-11-27, provider='provider-0', "
@@ -203,8 +201,8 @@ def test_empty_frame_is_fast_and_keeps_columns():
     started = time.perf_counter()
     valid, quarantined = split_valid_rows(observations(0))
     assert time.perf_counter() - started < 1.0
-    assert list(valid.columns) == OBSERVATION_COLUMNS and len(valid) == 0
-    assert list(quarantined.columns) == QUARANTINE_COLUMNS and len(quarantined) == 0
+    assert list(valid.columns) == OBSERVATIONS.schema.names and len(valid) == 0
+    assert list(quarantined.columns) == QUARANTINE.schema.names and len(quarantined) == 0
 
 
 def test_split_refuses_a_frame_without_key_columns():
@@ -464,16 +462,3 @@ def test_bridge_reports_gx_errors_as_failures():
         (False, 'Error: The column "absent" in BatchData does not exist.'),
         (False, "list index out of range"),
     ]
-
-
-def test_gx_used_while_it_is_still_being_preloaded_waits_for_the_import():
-    """A short backfill asks for expectations while the preload thread is still importing GX (a fresh
-    process: here GX is imported already); a second import meanwhile got half-initialized modules."""
-    code = (
-        "from expectations import gx_bridge, suites\n"
-        "gx_bridge.preload()\n"
-        "print(len(suites.row_expectations(['provider', 'provider_model_id', 'variant'])))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["11"]

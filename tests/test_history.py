@@ -10,8 +10,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from assets.history import HISTORY_COLUMNS, price_history, price_history_asset
-from pipeline.query import connect
+from assets.warehouse.assets import price_history
+from llmprices.lake.query import connect
+from llmprices.warehouse.history import HISTORY_COLUMNS, history_intervals
 from pipeline.resources import LakeResource
 from pipeline.runner import IngestRequest, run_ingest
 
@@ -49,7 +50,7 @@ def test_price_change_delisting_relisting_model_change_and_a_gap_day_of_the_sour
             (D3, "b", "w", 0.0, 0.0), (D4, "b", "w", 0.0, 0.0), (D5, "b", "w", 0.0, 0.5),
         ]
     )  # fmt: skip
-    history = price_history(frame.sample(frac=1, random_state=3))  # input order does not matter
+    history = history_intervals(frame.sample(frac=1, random_state=3))  # input order does not matter
 
     assert list(history.columns) == HISTORY_COLUMNS
     assert intervals(history) == [
@@ -71,7 +72,7 @@ def test_price_change_delisting_relisting_model_change_and_a_gap_day_of_the_sour
 def test_a_listing_repeated_on_one_day_is_refused():
     frame = observations([(D1, "a", "x", 1.0, 2.0), (D1, "a", "x", 1.5, 2.0)])
     with pytest.raises(ValueError, match="repeat a listing on one day"):
-        price_history(frame)
+        history_intervals(frame)
 
 
 # Real OpenRouter days with price changes, listings and delistings; 02-07 is left out: a gap for the source.
@@ -96,10 +97,10 @@ def materialize_history(lake_dir, instance, first: date, last: date) -> dg.Mater
         }
     )
     result = dg.materialize(
-        [price_history_asset], resources={"lake": LakeResource(root_uri=str(lake_dir))}, instance=instance, **partition
+        [price_history], resources={"lake": LakeResource(root_uri=str(lake_dir))}, instance=instance, **partition
     )
     assert result.success
-    return result.asset_materializations_for_node(price_history_asset.op.name)[0].metadata
+    return result.asset_materializations_for_node(price_history.op.name)[0].metadata
 
 
 def test_history_agrees_with_every_day_and_a_ranged_rebuild_equals_daily_runs(captures, tmp_path):

@@ -15,12 +15,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.importers import Capture, last_capture_per_day
-from assets.importers.git_history import GitHistory
-from assets.importers.wayback import WaybackHistory
+from llmprices.http import HttpClient
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import OBSERVATIONS
+from llmprices.sources.importers import Capture, last_capture_per_day
+from llmprices.sources.importers.git_history import GitHistory
+from llmprices.sources.importers.wayback import WaybackHistory
 from pipeline.backfill import plan_backfill, run_backfill, stage_import
-from pipeline.http import HttpClient
-from pipeline.lake import Lake
 from pipeline.runner import IngestRequest, run_ingest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -145,7 +146,6 @@ def test_git_history_lands_the_last_commit_of_each_day_like_the_folder_importer(
             request = IngestRequest(["openrouter"], D1, D5, str(tmp_path / "folder-lake"), {"openrouter": str(folder)})
             assert run_ingest(request, plain_instance).success
             assert event_log(instance) == event_log(plain_instance)
-            assert "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS" not in os.environ  # only while it ran
 
     from_git, from_folder = observations(tmp_path / "git-lake"), observations(tmp_path / "folder-lake")
     assert len(from_git) > 4 * 200
@@ -243,7 +243,7 @@ def test_wayback_lands_the_last_capture_of_each_day_and_reports_a_failed_one(
         assert plan.todo == [D1, D4]
         [result] = run_backfill(plan, staging, lake.root_uri, instance)
         assert result.success
-        assert lake.days_with_partition("observations", "openrouter") == {D1, D4}
+        assert lake.days_with_partition(OBSERVATIONS, "openrouter") == {D1, D4}
         _, [raw] = lake.read_raw("openrouter", D1)
         assert raw.url == f"{http_server.base_url}/web/20250201211500id_/{url}"
         assert raw.fetched_at == datetime(2025, 2, 1, 21, 15, tzinfo=UTC)
@@ -256,7 +256,7 @@ def test_wayback_lands_the_last_capture_of_each_day_and_reports_a_failed_one(
         assert plan.todo == [D2] and report.staged == [D2]
         [result] = run_backfill(plan, staging, lake.root_uri, instance)
         assert result.success
-    assert lake.days_with_partition("observations", "openrouter") == {D1, D2, D4}
+    assert lake.days_with_partition(OBSERVATIONS, "openrouter") == {D1, D2, D4}
 
 
 def test_cli_backfill_from_git_lands_then_resumes(shared_data, tmp_path):
@@ -275,13 +275,13 @@ def test_cli_backfill_from_git_lands_then_resumes(shared_data, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 captured day(s), 0 already in the lake, 2 to land in 1 run(s)" in done.stdout
     assert "succeeded" in done.stdout and "FAILED" not in done.stdout
-    assert Lake(str(tmp_path / "lake")).days_with_partition("observations", "openrouter") == {D1, D2}
+    assert Lake(str(tmp_path / "lake")).days_with_partition(OBSERVATIONS, "openrouter") == {D1, D2}
 
     commit(repo, "2025-02-04T09:00:00+00:00", {FILE: payload(shared_data, "2025-02-04")})
     again = llmprices("--git", str(repo), "--path", FILE, "--lake", "lake")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "3 captured day(s), 2 already in the lake, 1 to land in 1 run(s)" in again.stdout
-    assert Lake(str(tmp_path / "lake")).days_with_partition("observations", "openrouter") == {D1, D2, D4}
+    assert Lake(str(tmp_path / "lake")).days_with_partition(OBSERVATIONS, "openrouter") == {D1, D2, D4}
 
     typo = llmprices("--git", str(repo), "--path", "data/outptu.json", "--lake", "lake")
     assert typo.returncode == 1 and "no captures found" in typo.stderr
@@ -306,7 +306,7 @@ def test_cli_backfill_from_the_wayback_machine_reports_a_failed_capture(shared_d
     assert done.returncode == 1, done.stdout + done.stderr  # a capture is missing ...
     assert "2025-02-02: capture not fetched, left for the next run" in done.stderr and "404" in done.stderr
     assert "succeeded" in done.stdout  # ... the other day's run went through
-    assert Lake(str(tmp_path / "lake")).days_with_partition("observations", "openrouter") == {D1}
+    assert Lake(str(tmp_path / "lake")).days_with_partition(OBSERVATIONS, "openrouter") == {D1}
     assert any(path.startswith("/cdx/search/cdx?url=") for path in http_server.paths_requested())
 
 

@@ -12,10 +12,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.ingest import observations_asset_key
-from assets.sources import ALL_SOURCES
+from assets.keys import observations_asset_key
+from assets.sources.freshness import FRESH_WITHIN_36H
 from expectations.checks import OUTPUT_INPUT_RATIO, ROW_COUNT_VS_PREVIOUS, SCHEMA_AND_KEYS
-from pipeline.lake import Lake
+from llmprices.lake.store import Lake
+from llmprices.sources import ALL_SOURCES
 from pipeline.runner import IngestRequest, run_ingest
 
 TODAY = datetime.now(UTC).date()
@@ -56,7 +57,7 @@ def test_definitions_load_with_two_assets_and_the_quality_checks_per_source():
     for spec in ALL_SOURCES:
         assert {f"raw/{spec.name}", f"observations/{spec.name}"} <= keys
         checks = {c.name for c in repository.asset_graph.get_check_keys_for_assets({observations_asset_key(spec.name)})}
-        freshness = {"freshness_check"} if spec.live else set()
+        freshness = {FRESH_WITHIN_36H} if spec.live else set()
         assert checks == {SCHEMA_AND_KEYS, ROW_COUNT_VS_PREVIOUS, OUTPUT_INPUT_RATIO} | freshness
 
 

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import pytest
 
-from assets.sources.base import RawPayload
-from pipeline.lake import OBSERVATIONS, CompactionManifest, Lake, observation_partition
+from llmprices.lake.store import CompactionManifest, Lake
+from llmprices.lake.tables import COMPACTED_OBSERVATIONS, OBSERVATIONS
+from llmprices.payloads import RawPayload
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -20,8 +21,8 @@ def lake(request, tmp_path) -> Lake:
 
 def test_a_partition_is_replaced_whole_and_its_neighbours_are_untouched(lake):
     first, second = (
-        observation_partition("openrouter", date(2025, 1, 1)),
-        observation_partition("openrouter", date(2025, 1, 2)),
+        OBSERVATIONS.partition(snapshot_date=date(2025, 1, 1), source="openrouter"),
+        OBSERVATIONS.partition(snapshot_date=date(2025, 1, 2), source="openrouter"),
     )
     lake.write_partition(OBSERVATIONS, first, pa.table({"price": [1.0, 2.0, 3.0]}))
     lake.write_partition(OBSERVATIONS, second, pa.table({"price": [9.0]}))
@@ -31,7 +32,10 @@ def test_a_partition_is_replaced_whole_and_its_neighbours_are_untouched(lake):
     assert lake.read_partition(OBSERVATIONS, second).column("price").to_pylist() == [9.0]
     assert lake.row_count(OBSERVATIONS, first) == 1
     assert lake.days_with_partition(OBSERVATIONS, "openrouter") == {date(2025, 1, 1), date(2025, 1, 2)}
-    assert lake.read_partition(OBSERVATIONS, observation_partition("litellm", date(2025, 1, 1))) is None
+    assert (
+        lake.read_partition(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=date(2025, 1, 1), source="litellm"))
+        is None
+    )
 
 
 def test_raw_payloads_come_back_byte_for_byte_with_their_manifest(lake):
@@ -66,7 +70,7 @@ def test_a_compaction_manifest_round_trips_at_its_fixed_path_and_a_missing_one_m
     lake.fs.create_dir(lake.compacted_dir("2026"))  # a year whose first compaction has not switched yet
     assert lake.read_compaction_manifest("2025") == manifest
     assert lake.compaction_manifests() == [manifest]
-    with lake.fs.open_input_stream(f"{lake.path('compacted/observations')}/year=2025/manifest.json") as stream:
+    with lake.fs.open_input_stream(f"{lake.path(COMPACTED_OBSERVATIONS)}/year=2025/manifest.json") as stream:
         on_disk = stream.read()  # the format existing lakes hold: every field, keys sorted
     expected = {"compacted_at": at, "file": version, "months": months, "retired": {superseded: at}, "rows": 42}
     assert on_disk == json.dumps(expected | {"year": "2025"}, indent=1, sort_keys=True).encode()

@@ -8,12 +8,13 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from assets.archive import read_archive_day
-from assets.normalize import observations_frame
-from assets.observe import PARALLEL_FROM_DAYS, land_days, parse_days, parse_stored_days
-from assets.schema import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA
-from assets.sources.base import RawPayload
-from pipeline.lake import OBSERVATIONS, QUARANTINE, Lake, observation_partition
+from assets.sources.landing import land_days
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import OBSERVATIONS, QUARANTINE
+from llmprices.observations.normalize import observations_frame
+from llmprices.observations.parse import PARALLEL_FROM_DAYS, parse_days, parse_stored_days
+from llmprices.payloads import RawPayload
+from llmprices.sources.archive import read_archive_day
 
 SOURCE = "openrouter"
 
@@ -72,12 +73,14 @@ def test_each_day_of_a_range_gets_exactly_its_own_rows(shared_data, tmp_path, ca
 
     assert landed.day_counts.index.tolist() == captured_days
     for day in captured_days:
-        written = lake.read_partition(OBSERVATIONS, observation_partition(SOURCE, day)).to_pandas()
-        expected = rows_of(landed.observations, day, OBSERVATION_SCHEMA.names)
+        written = lake.read_partition(
+            OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=day, source=SOURCE)
+        ).to_pandas()
+        expected = rows_of(landed.observations, day, OBSERVATIONS.schema.names)
         pd.testing.assert_frame_equal(written, expected, check_dtype=False)
         assert len(written) == landed.day_counts[day] > 0
-        quarantined = lake.read_partition(QUARANTINE, observation_partition(SOURCE, day))
-        expected_bad = rows_of(landed.quarantined, day, QUARANTINE_SCHEMA.names)
+        quarantined = lake.read_partition(QUARANTINE, OBSERVATIONS.partition(snapshot_date=day, source=SOURCE))
+        expected_bad = rows_of(landed.quarantined, day, QUARANTINE.schema.names)
         if quarantined is None:
             assert expected_bad.empty
         else:
@@ -90,20 +93,20 @@ def test_a_day_without_bad_rows_writes_no_quarantine_partition_unless_it_clears_
     lake.write_raw(SOURCE, clean_day, [models_payload(clean_day, [model("a/x")])])
 
     land_days(lake, SOURCE, [day, clean_day])
-    assert lake.row_count(QUARANTINE, observation_partition(SOURCE, day)) == 1
-    assert lake.row_count(QUARANTINE, observation_partition(SOURCE, clean_day)) is None
-    assert lake.row_count(OBSERVATIONS, observation_partition(SOURCE, clean_day)) == 1
+    assert lake.row_count(QUARANTINE, OBSERVATIONS.partition(snapshot_date=day, source=SOURCE)) == 1
+    assert lake.row_count(QUARANTINE, OBSERVATIONS.partition(snapshot_date=clean_day, source=SOURCE)) is None
+    assert lake.row_count(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=clean_day, source=SOURCE)) == 1
 
     lake.write_raw(SOURCE, day, [models_payload(day, [model("a/x")])])  # the dynamic price is gone
     landed = land_days(lake, SOURCE, [day])
     assert landed.quarantined.empty
-    assert lake.row_count(QUARANTINE, observation_partition(SOURCE, day)) == 0
+    assert lake.row_count(QUARANTINE, OBSERVATIONS.partition(snapshot_date=day, source=SOURCE)) == 0
 
 
 def test_nothing_parsed_is_still_typed_as_the_lake_schema():
     observations, rejected = observations_frame([])
     assert observations.empty and rejected.empty
-    assert observations.columns.tolist() == OBSERVATION_SCHEMA.names
+    assert observations.columns.tolist() == OBSERVATIONS.schema.names
     assert str(observations["context_length"].dtype) == "Int64"
     assert str(observations["observed_at"].dtype) == "datetime64[us, UTC]"
-    assert rejected.columns.tolist() == QUARANTINE_SCHEMA.names
+    assert rejected.columns.tolist() == QUARANTINE.schema.names

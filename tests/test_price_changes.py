@@ -15,20 +15,17 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from assets.archive import read_archive_day
-from assets.changes import (
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import CHANGES, OBSERVATIONS
+from llmprices.observations.normalize import observations_frame
+from llmprices.sources.archive import read_archive_day
+from llmprices.sources.openrouter import parse
+from llmprices.warehouse.changes import (
     CHANGE_COLUMNS,
-    CHANGE_SCHEMA,
-    CHANGES,
-    changes_partition,
+    changes_between,
     changes_table,
     previous_day_with_data,
-    price_changes,
 )
-from assets.normalize import observations_frame
-from assets.schema import OBSERVATION_SCHEMA
-from assets.sources.openrouter import parse
-from pipeline.lake import OBSERVATIONS, Lake, observation_partition
 
 MILLION = Decimal(1_000_000)
 
@@ -142,7 +139,7 @@ def test_real_consecutive_days_match_an_independent_diff_of_the_json(shared_data
     sample = pairs[::6] + [(date(2025, 9, 10), date(2025, 9, 11)), (date(2025, 9, 16), date(2025, 9, 17))]
     kinds = set()
     for before, after in sample:
-        changes = price_changes(
+        changes = changes_between(
             observed(shared_data, after), observed(shared_data, before), after, before, source="openrouter"
         )
         assert_matches_json_diff(changes, shared_data, before, after)
@@ -152,7 +149,7 @@ def test_real_consecutive_days_match_an_independent_diff_of_the_json(shared_data
 
 def test_a_known_day_in_numbers(shared_data):
     before, after = date(2025, 9, 16), date(2025, 9, 17)
-    changes = price_changes(
+    changes = changes_between(
         observed(shared_data, after), observed(shared_data, before), after, before, source="openrouter"
     )
     assert changes["kind"].value_counts().to_dict() == {"price_changed": 33, "delisted": 3, "listed": 1}
@@ -164,10 +161,16 @@ def test_a_gap_compares_with_the_latest_earlier_day_with_rows(shared_data, tmp_p
     first, last = date(2024, 9, 21), date(2024, 9, 24)
     lake = Lake(str(tmp_path / "lake"))
     for day, frame in [(first, observed(shared_data, first)), (last, observed(shared_data, last))]:
-        lake.write_partition(OBSERVATIONS, observation_partition("openrouter", day), to_table(frame))
-    lake.write_partition(OBSERVATIONS, observation_partition("openrouter", date(2024, 9, 23)), to_table(empty()))
+        lake.write_partition(
+            OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=day, source="openrouter"), to_table(frame)
+        )
     lake.write_partition(
-        OBSERVATIONS, observation_partition("litellm", date(2024, 9, 23)), to_table(observed(shared_data, first))
+        OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=date(2024, 9, 23), source="openrouter"), to_table(empty())
+    )
+    lake.write_partition(
+        OBSERVATIONS,
+        OBSERVATIONS.partition(snapshot_date=date(2024, 9, 23), source="litellm"),
+        to_table(observed(shared_data, first)),
     )
 
     previous = previous_day_with_data(lake, "openrouter", last)
@@ -176,20 +179,22 @@ def test_a_gap_compares_with_the_latest_earlier_day_with_rows(shared_data, tmp_p
     assert previous_day_with_data(lake, "litellm", last) == date(2024, 9, 23)
 
     read = {
-        day: lake.read_partition(OBSERVATIONS, observation_partition("openrouter", day)).to_pandas()
+        day: lake.read_partition(
+            OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=day, source="openrouter")
+        ).to_pandas()
         for day in (first, last)
     }
-    changes = price_changes(read[last], read[first], last, previous, source="openrouter")
+    changes = changes_between(read[last], read[first], last, previous, source="openrouter")
     assert len(changes) > 0
     assert_matches_json_diff(changes, shared_data, first, last)
 
 
 def to_table(frame: pd.DataFrame) -> pa.Table:
-    return pa.Table.from_pandas(frame[OBSERVATION_SCHEMA.names], schema=OBSERVATION_SCHEMA, preserve_index=False)
+    return pa.Table.from_pandas(frame[OBSERVATIONS.schema.names], schema=OBSERVATIONS.schema, preserve_index=False)
 
 
 def empty() -> pd.DataFrame:
-    return OBSERVATION_SCHEMA.empty_table().to_pandas()
+    return OBSERVATIONS.schema.empty_table().to_pandas()
 
 
 # -- hand-built frames ---------------------------------------------------------------------------
@@ -235,7 +240,7 @@ def test_listed_delisted_and_price_changed_listings():
         ("a", "x/same", "same", 5, 5),
         ("a", "x/one", "one", 2, 4, "fast"),
     )
-    changes = price_changes(new, old, D2, D1, source="s")
+    changes = changes_between(new, old, D2, D1, source="s")
     kinds = by_kind(changes)
     assert sorted(kinds) == ["delisted", "listed", "price_changed"]
 
@@ -262,14 +267,14 @@ def test_listed_delisted_and_price_changed_listings():
 
 
 def test_a_free_listing_getting_a_price_is_an_infinite_relative_change():
-    changes = price_changes(frame(("a", "m", "m", 1, 1)), frame(("a", "m", "m", 0, 0)), D2, D1, source="s")
+    changes = changes_between(frame(("a", "m", "m", 1, 1)), frame(("a", "m", "m", 0, 0)), D2, D1, source="s")
     assert changes["relative_change"].tolist() == [math.inf]
 
 
 def test_cheapest_provider_changed_names_the_new_and_the_old_cheapest():
     old = frame(("a", "a/llama", "llama", 1, 1), ("b", "b/llama", "llama", 2, 2), ("a", "a/qwen", "qwen", 1, 1))
     new = frame(("a", "a/llama", "llama", 3, 3), ("b", "b/llama", "llama", 2, 2), ("a", "a/qwen", "qwen", 2, 2))
-    (cheapest,) = by_kind(price_changes(new, old, D2, D1, source="s"))["cheapest_provider_changed"]
+    (cheapest,) = by_kind(changes_between(new, old, D2, D1, source="s"))["cheapest_provider_changed"]
     assert (cheapest["model"], cheapest["provider"], cheapest["provider_model_id"]) == ("llama", "b", "b/llama")
     assert cheapest["previous_provider"] == "a"
     assert (cheapest["old_input_usd_per_mtok"], cheapest["new_input_usd_per_mtok"]) == (1.0, 2.0)
@@ -297,38 +302,38 @@ def test_cheapest_provider_ties_free_tiers_and_new_models(old, new, fires):
         rows = [(p, f"{p}/m", "m", price, price) for p, price in pairs] + [("z", "z/other", "other", 1, 1)]
         return frame(*rows)
 
-    changes = price_changes(listings(new), listings(old), D2, D1, source="s")
+    changes = changes_between(listings(new), listings(old), D2, D1, source="s")
     assert ("cheapest_provider_changed" in set(changes["kind"])) is fires
 
 
 def test_change_ids_are_stable_identities_not_prices():
     old = frame(("a", "x/one", "one", 1, 2), ("b", "y/one", "one", 2, 2))
-    first = price_changes(frame(("a", "x/one", "one", 3, 2), ("b", "y/one", "one", 2, 2)), old, D2, D1, source="s")
+    first = changes_between(frame(("a", "x/one", "one", 3, 2), ("b", "y/one", "one", 2, 2)), old, D2, D1, source="s")
     # the same day recomputed after a fix of the price, against another previous day
-    again = price_changes(
+    again = changes_between(
         frame(("a", "x/one", "one", 4, 2), ("b", "y/one", "one", 2, 2)), old, D2, date(2024, 12, 30), source="s"
     )
     assert first["change_id"].tolist() == again["change_id"].tolist()
     assert first["change_id"].is_unique and len(first) == 2  # price_changed + cheapest_provider_changed
-    other_source = price_changes(frame(("a", "x/one", "one", 3, 2)), old, D2, D1, source="t")
+    other_source = changes_between(frame(("a", "x/one", "one", 3, 2)), old, D2, D1, source="t")
     assert not set(other_source["change_id"]) & set(first["change_id"])
 
 
 def test_the_first_day_of_a_source_has_no_changes_and_the_table_round_trips(tmp_path):
-    nothing = price_changes(frame(("a", "m", "m", 1, 1)), None, D1, None, source="s")
+    nothing = changes_between(frame(("a", "m", "m", 1, 1)), None, D1, None, source="s")
     assert nothing.empty and list(nothing.columns) == CHANGE_COLUMNS
 
-    changes = price_changes(
+    changes = changes_between(
         frame(("a", "m", "m", 2, 1), ("a", "n", "n", 1, 1)), frame(("a", "m", "m", 1, 1)), D2, D1, source="s"
     )
     lake = Lake(str(tmp_path / "lake"))
     for day_changes in (changes, nothing):
-        lake.write_partition(CHANGES, changes_partition("s", D2), changes_table(day_changes))
-        read = lake.read_partition(CHANGES, changes_partition("s", D2))
-        assert read.schema.equals(CHANGE_SCHEMA) and read.num_rows == len(day_changes)
+        lake.write_partition(CHANGES, CHANGES.partition(snapshot_date=D2, source="s"), changes_table(day_changes))
+        read = lake.read_partition(CHANGES, CHANGES.partition(snapshot_date=D2, source="s"))
+        assert read.schema.equals(CHANGES.schema) and read.num_rows == len(day_changes)
 
 
 def test_repeated_listing_keys_are_refused():
     twice = frame(("a", "m", "m", 1, 1), ("a", "m", "m", 2, 2))
     with pytest.raises(ValueError, match="repeat listing keys"):
-        price_changes(twice, frame(("a", "m", "m", 1, 1)), D2, D1, source="s")
+        changes_between(twice, frame(("a", "m", "m", 1, 1)), D2, D1, source="s")

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from assets.ingest import observations_asset_key, raw_asset_key
-from assets.sources import ALL_SOURCES
+from assets.keys import observations_asset_key, raw_asset_key
+from llmprices.sources import ALL_SOURCES
 from pipeline.definitions import defs
 from pipeline.schedules import daily_ingest_schedule
 

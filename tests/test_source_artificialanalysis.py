@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.sources.artificialanalysis import API_KEY_ENV, ArtificialAnalysisSource, parse
-from assets.sources.base import SourceNotConfigured
-from pipeline.http import HttpClient
+from llmprices.http import HttpClient
+from llmprices.sources.artificialanalysis import API_KEY_ENV, fetch, parse
+from llmprices.sources.base import SourceNotConfigured
+from pipeline.resources import default_resources
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sources" / "artificialanalysis_models.json"
 DAY = date(2025, 1, 15)
@@ -24,34 +25,37 @@ def http():
     client.close()
 
 
-def test_not_configured_without_a_key(monkeypatch, http_server, http):
-    monkeypatch.delenv(API_KEY_ENV, raising=False)
+def test_not_configured_without_a_key(http_server, http):
     with pytest.raises(SourceNotConfigured, match=API_KEY_ENV):
-        ArtificialAnalysisSource(api_base=f"{http_server.base_url}/api/v2").fetch(http, DAY)
+        fetch(http, api_base=f"{http_server.base_url}/api/v2", api_key="")
     assert http_server.requests == []
 
 
-def test_key_from_the_environment_is_sent_as_a_header_and_stored_nowhere(monkeypatch, http_server, http, caplog):
-    monkeypatch.setenv(API_KEY_ENV, KEY)
+def test_the_key_is_sent_as_a_header_and_stored_nowhere(http_server, http, caplog):
     http_server.add_file("/api/v2/data/llms/models", FIXTURE)
-    source = ArtificialAnalysisSource(api_base=f"{http_server.base_url}/api/v2")
     with caplog.at_level(logging.DEBUG):
-        payloads = source.fetch(http, DAY)
+        payloads = fetch(http, api_base=f"{http_server.base_url}/api/v2", api_key=KEY)
     [(path, headers)] = http_server.requests
     assert path == "/api/v2/data/llms/models"
     assert {k.lower(): v for k, v in headers.items()}["x-api-key"] == KEY
     [payload] = payloads
     assert (payload.name, payload.url) == ("models.json", f"{http_server.base_url}/api/v2/data/llms/models")
-    for stored in (payload.name, payload.url, payload.body.decode(), caplog.text, repr(source), str(source.api_key)):
+    for stored in (payload.name, payload.url, payload.body.decode(), caplog.text):
         assert KEY not in stored
 
 
-def test_explicit_key_and_parse(monkeypatch, http_server, http):
-    monkeypatch.delenv(API_KEY_ENV, raising=False)
-    http_server.add_file("/api/v2/data/llms/models", FIXTURE)
-    source = ArtificialAnalysisSource(api_base=f"{http_server.base_url}/api/v2", api_key=KEY)
+def test_the_key_comes_from_the_environment_and_is_never_shown(monkeypatch):
+    monkeypatch.setenv(API_KEY_ENV, KEY)
+    source = default_resources()["artificialanalysis_source"]
+    assert source.api_key.env_var_name == API_KEY_ENV  # read when a run starts, hidden in the UI
     assert KEY not in repr(source)
-    [parsed] = parse(source.fetch(http, DAY), DAY)
+    monkeypatch.delenv(API_KEY_ENV)
+    assert default_resources()["artificialanalysis_source"].api_key == ""
+
+
+def test_parse(http_server, http):
+    http_server.add_file("/api/v2/data/llms/models", FIXTURE)
+    [parsed] = parse(fetch(http, api_base=f"{http_server.base_url}/api/v2", api_key=KEY), DAY)
     rows = [
         (i.provider, i.provider_model_id, i.input_usd_per_mtok, i.output_usd_per_mtok, i.latency_ms, i.throughput_tps)
         for i in parsed.listings

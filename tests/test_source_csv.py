@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from assets.archive import read_archive_day
-from assets.sources.base import PayloadError, RawPayload, SourceNotConfigured
-from assets.sources.csv_import import SOURCE, CsvImportSource, parse, split_csv_by_day
-from pipeline.http import HttpClient
+from llmprices.http import HttpClient
+from llmprices.payloads import RawPayload
+from llmprices.sources.archive import read_archive_day
+from llmprices.sources.base import PayloadError, SourceNotConfigured
+from llmprices.sources.csv_import import SOURCE, parse, split_csv_by_day
+from pipeline.resources import CsvImportSource
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sources" / "prices.csv"
 JAN13, JAN14 = date(2025, 1, 13), date(2025, 1, 14)
@@ -22,7 +24,7 @@ def _payload(body: bytes) -> RawPayload:
 
 def test_fetch_points_at_the_cli():
     with pytest.raises(SourceNotConfigured, match="llmprices import-csv FILE"):
-        CsvImportSource().fetch(HttpClient(), JAN13)
+        CsvImportSource().fetch(HttpClient())
     assert SOURCE.live is False
 
 

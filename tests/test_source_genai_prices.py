@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.sources.base import PayloadError, RawPayload
-from assets.sources.genai_prices import GenaiPricesSource, parse
-from pipeline.http import HttpClient
+from llmprices.http import HttpClient
+from llmprices.payloads import RawPayload
+from llmprices.sources.base import PayloadError
+from llmprices.sources.genai_prices import fetch, parse
 
 EMPTY = "prices is empty: genai-prices gives no price (a free tier or an unpriced model)"
 INPUT_ONLY = "input-only price (no output_mtok): an embedding or other input-only model"
@@ -160,7 +161,7 @@ def test_fetch_over_http(http_server, shared_data: Path):
     body = _day(shared_data, "2025-12-31").body
     url = http_server.add("/prices/data.json", body)
     client = HttpClient(backoff_factor_s=0, max_retries=1)
-    payloads = GenaiPricesSource(url=url).fetch(client, date(2025, 12, 31))
+    payloads = fetch(client, url)
     assert [(p.name, p.url, p.body) for p in payloads] == [("data.json", url, body)]
     [parsed] = parse(payloads, date(2025, 12, 31))
     assert len(parsed.listings) == 1008

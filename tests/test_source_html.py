@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assets.sources.base import BadPrice, PayloadError, RawPayload, SourceNotConfigured
-from assets.sources.html_pages import HtmlPagesSource, load_pages, parse, price_usd_per_mtok
-from pipeline.http import HttpClient
+from llmprices.http import HttpClient
+from llmprices.payloads import RawPayload
+from llmprices.sources.base import PayloadError, SourceNotConfigured
+from llmprices.sources.html_pages import DEFAULT_PAGES_FILE, fetch, load_pages, parse, price_usd_per_mtok
+from llmprices.sources.prices import BadPrice
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "html"
 DAY = date(2025, 1, 15)
@@ -43,12 +45,10 @@ def _rows(parsed):
 
 
 def test_shipped_pages_file_is_empty_so_the_source_is_not_configured(monkeypatch, tmp_path, http):
-    monkeypatch.delenv("HTML_PAGES_FILE", raising=False)
-    monkeypatch.chdir(tmp_path)  # the default path resolves from the project root too
-    source = HtmlPagesSource()
-    assert source.pages_file == "assets/sources/html_pages.yaml"
+    monkeypatch.chdir(tmp_path)  # the shipped file is found from anywhere
+    assert DEFAULT_PAGES_FILE.endswith("llmprices/sources/html_pages.yaml")
     with pytest.raises(SourceNotConfigured, match="no pricing pages listed in .*html_pages.yaml"):
-        source.fetch(http, DAY)
+        fetch(http)
 
 
 def test_pages_fetched_over_http_and_parsed(tmp_path, http_server, http):
@@ -75,7 +75,7 @@ def test_pages_fetched_over_http_and_parsed(tmp_path, http_server, http):
             }
         )
     )
-    payloads = HtmlPagesSource(pages_file=str(pages_file)).fetch(http, DAY)
+    payloads = fetch(http, str(pages_file))
     assert [p.name for p in payloads] == [
         "pages.json",
         "pages/acme-inference-cloud.html",

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.sources.base import PayloadError, RawPayload
-from assets.sources.huggingface import HuggingFaceSource, parse
-from pipeline.http import HttpClient
+from llmprices.http import HttpClient
+from llmprices.payloads import RawPayload
+from llmprices.sources.base import PayloadError
+from llmprices.sources.huggingface import fetch, parse
 
 DAY = date(2026, 8, 25)
 
@@ -24,7 +25,7 @@ def http():
 
 def test_huggingface_sample_over_http(http_server, http, shared_data: Path):
     http_server.add_file("/v1/models", shared_data / "samples" / "huggingface_models.json")
-    payloads = HuggingFaceSource(api_base=f"{http_server.base_url}/v1").fetch(http, DAY)
+    payloads = fetch(http, f"{http_server.base_url}/v1")
     assert [(p.name, p.url) for p in payloads] == [("models.json", f"{http_server.base_url}/v1/models")]
     [parsed] = parse(payloads, DAY)
     rows = {(i.provider, i.provider_model_id): i for i in parsed.listings}

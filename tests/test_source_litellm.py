@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.sources.base import PayloadError, RawPayload
-from assets.sources.litellm import LiteLLMSource, parse
-from pipeline.http import HttpClient
+from llmprices.http import HttpClient
+from llmprices.payloads import RawPayload
+from llmprices.sources.base import PayloadError
+from llmprices.sources.litellm import fetch, parse
 
 DAY = date(2026, 8, 25)
 
@@ -24,7 +25,7 @@ def http():
 
 def test_litellm_sample_over_http(http_server, http, shared_data: Path):
     url = http_server.add_file("/prices.json", shared_data / "samples" / "litellm_models.json")
-    payloads = LiteLLMSource(url=url).fetch(http, DAY)
+    payloads = fetch(http, url)
     assert [p.name for p in payloads] == ["model_prices_and_context_window.json"]
     [parsed] = parse(payloads, DAY)
     rows = [

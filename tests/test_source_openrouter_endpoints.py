@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assets.sources import openrouter_endpoints
-from assets.sources.base import PayloadError, RawPayload
-from assets.sources.openrouter_endpoints import OpenRouterEndpointsSource, parse
-from pipeline.http import HttpClient
+from llmprices.http import HttpClient
+from llmprices.payloads import RawPayload
+from llmprices.sources import openrouter_endpoints
+from llmprices.sources.base import PayloadError
+from llmprices.sources.openrouter_endpoints import fetch, parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "openrouter_endpoints"
 DAY = date(2026, 8, 25)
@@ -45,8 +46,7 @@ def _rows(parsed):
 
 
 def test_fetches_open_weight_models_endpoints_and_keeps_going_past_a_failure(api, http):
-    source = OpenRouterEndpointsSource(api_base=f"{api.base_url}/api/v1")
-    payloads = source.fetch(http, DAY)
+    payloads = fetch(http, f"{api.base_url}/api/v1")
 
     assert [p.name for p in payloads] == [
         "models.json",
@@ -70,7 +70,7 @@ def test_fetches_open_weight_models_endpoints_and_keeps_going_past_a_failure(api
 
 
 def test_kimi_k3_sample_one_row_per_endpoint(api, http):
-    payloads = OpenRouterEndpointsSource(api_base=f"{api.base_url}/api/v1").fetch(http, DAY)
+    payloads = fetch(http, f"{api.base_url}/api/v1")
     kimi = [p for p in parse(payloads, DAY) if p.payload.name == "endpoints/moonshotai/kimi-k3.json"][0]
     rows = {(i.provider, i.variant): i for i in kimi.listings}
     assert sorted(rows) == [("alibaba", ""), ("fireworks", ""), ("fireworks", "fast"), ("morph", "fast")]
@@ -101,7 +101,7 @@ def test_kimi_k3_sample_one_row_per_endpoint(api, http):
 
 
 def test_discount_quantization_and_collisions(api, http):
-    payloads = OpenRouterEndpointsSource(api_base=f"{api.base_url}/api/v1").fetch(http, DAY)
+    payloads = fetch(http, f"{api.base_url}/api/v1")
     llama = [p for p in parse(payloads, DAY) if p.payload.name.endswith("llama-3.3-70b-instruct.json")][0]
     rows = {(i.provider, i.variant): i for i in llama.listings}
     assert sorted(rows) == [
@@ -131,8 +131,7 @@ def test_discount_quantization_and_collisions(api, http):
 
 def test_extra_models_are_fetched_too(api, http):
     api.add("/api/v1/models/openai/gpt-4o/endpoints", json.dumps({"data": {"id": "openai/gpt-4o", "endpoints": []}}))
-    source = OpenRouterEndpointsSource(api_base=f"{api.base_url}/api/v1", extra_models=["openai/gpt-4o"])
-    names = [p.name for p in source.fetch(http, DAY)]
+    names = [p.name for p in fetch(http, f"{api.base_url}/api/v1", extra_models=["openai/gpt-4o"])]
     assert "endpoints/openai/gpt-4o.json" in names
     assert "/api/v1/models/openai/gpt-4o/endpoints" in api.paths_requested()
 
@@ -156,4 +155,4 @@ def test_an_endpoints_payload_parsed_alone_has_no_hint_but_the_same_rows(shared_
 
 def test_source_spec():
     spec = openrouter_endpoints.SOURCE
-    assert (spec.name, spec.live, spec.resource_key) == ("openrouter_endpoints", True, "openrouter_endpoints_source")
+    assert (spec.name, spec.live) == ("openrouter_endpoints", True)

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from assets.sources import ALL_SOURCES, SOURCES_BY_NAME, openrouter
-from assets.sources.base import PayloadError, PriceSource, RawPayload
-from assets.sources.providers import canonical_provider
-from pipeline.http import HttpClient, HttpError
+from llmprices.http import HttpClient, HttpError
+from llmprices.payloads import RawPayload
+from llmprices.sources import ALL_SOURCES, SOURCES_BY_NAME, openrouter
+from llmprices.sources.base import PayloadError
+from llmprices.sources.providers import canonical_provider
+from pipeline.resources import default_resources
 
 DAY = date(2025, 12, 31)
 
@@ -45,25 +47,36 @@ def test_every_source_is_registered_once_with_a_resource_and_parser():
         "csv",
     ]
     assert len(set(names)) == len(names) == len(SOURCES_BY_NAME)
+    resources = default_resources()
     for spec in ALL_SOURCES:
-        assert isinstance(spec.resource, PriceSource)
+        assert callable(resources[f"{spec.name}_source"].fetch)
         assert callable(spec.parse)
     assert [spec.name for spec in ALL_SOURCES if not spec.live] == ["csv"]
 
 
 def test_resources_default_their_urls_from_the_environment(monkeypatch):
-    from assets.sources import genai_prices, huggingface, litellm, openrouter_endpoints
+    from llmprices.sources import genai_prices
 
     monkeypatch.setenv("OPENROUTER_API_BASE", "http://127.0.0.1:9/or")
     monkeypatch.setenv("HF_ROUTER_API_BASE", "http://127.0.0.1:9/hf")
     monkeypatch.setenv("LITELLM_PRICES_URL", "http://127.0.0.1:9/litellm.json")
     monkeypatch.setenv("GENAI_PRICES_URL", "http://127.0.0.1:9/genai.json")
-    assert openrouter_endpoints.OpenRouterEndpointsSource().api_base == "http://127.0.0.1:9/or"
-    assert huggingface.HuggingFaceSource().api_base == "http://127.0.0.1:9/hf"
-    assert litellm.LiteLLMSource().url == "http://127.0.0.1:9/litellm.json"
-    assert genai_prices.GenaiPricesSource().url == "http://127.0.0.1:9/genai.json"
+    resources = default_resources()
+    variables = {
+        key: resources[f"{key}_source"].model_dump()[field]
+        for key, field in [("openrouter", "api_base"), ("openrouter_endpoints", "api_base"),
+                           ("huggingface", "api_base"), ("litellm", "url"), ("genai_prices", "url")]
+    }  # fmt: skip
+    assert {key: value.env_var_name for key, value in variables.items()} == {
+        "openrouter": "OPENROUTER_API_BASE",
+        "openrouter_endpoints": "OPENROUTER_API_BASE",
+        "huggingface": "HF_ROUTER_API_BASE",
+        "litellm": "LITELLM_PRICES_URL",
+        "genai_prices": "GENAI_PRICES_URL",
+    }
+    assert variables["litellm"].get_value() == "http://127.0.0.1:9/litellm.json"
     monkeypatch.delenv("GENAI_PRICES_URL")
-    assert genai_prices.GenaiPricesSource().url == genai_prices.DEFAULT_URL
+    assert default_resources()["genai_prices_source"].url == genai_prices.DEFAULT_URL
 
 
 # --- canonical provider names -----------------------------------------------------------------
@@ -187,8 +200,7 @@ def test_openrouter_fetch_over_http_on_real_days(shared_data: Path, http_server,
         file = shared_data / "openrouter-models" / f"{day}.json.gz"
         body = gzip.decompress(file.read_bytes())
         http_server.add("/api/v1/models", body)
-        source = openrouter.OpenRouterSource(api_base=f"{http_server.base_url}/api/v1")
-        payloads = source.fetch(http, date.fromisoformat(day))
+        payloads = openrouter.fetch(http, f"{http_server.base_url}/api/v1")
         assert [(p.name, p.http_status, p.body) for p in payloads] == [("models.json", 200, body)]
         [parsed] = openrouter.parse(payloads, date.fromisoformat(day))
         expected, dynamic = _expected_openrouter(json.loads(body))
@@ -209,7 +221,7 @@ def test_openrouter_follows_links_next_over_http(http_server, http):
     page2 = {"data": [_model("b/two:free", "0", "0"), _model("openrouter/auto", "-1", "-1")], "links": {"next": None}}
     http_server.add("/api/v1/models", json.dumps(page1))
     http_server.add("/api/v1/models?page=2", json.dumps(page2))
-    payloads = openrouter.OpenRouterSource(api_base=f"{http_server.base_url}/api/v1").fetch(http, DAY)
+    payloads = openrouter.fetch(http, f"{http_server.base_url}/api/v1")
     assert [p.name for p in payloads] == ["models.json", "models-page2.json"]
     assert http_server.paths_requested() == ["/api/v1/models", "/api/v1/models?page=2"]
     parsed = list(openrouter.parse(payloads, DAY))
@@ -226,7 +238,7 @@ def test_openrouter_follows_links_next_over_http(http_server, http):
 def test_openrouter_retries_a_503_twice_then_succeeds(http_server, http):
     body = json.dumps({"data": [_model("a/one", "0.000003", "0.000015")]})
     http_server.add("/api/v1/models", body, failures_left=2)
-    payloads = openrouter.OpenRouterSource(api_base=f"{http_server.base_url}/api/v1").fetch(http, DAY)
+    payloads = openrouter.fetch(http, f"{http_server.base_url}/api/v1")
     assert http_server.paths_requested() == ["/api/v1/models"] * 3
     [parsed] = openrouter.parse(payloads, DAY)
     assert [(i.input_usd_per_mtok, i.output_usd_per_mtok) for i in parsed.listings] == [(3.0, 15.0)]
@@ -236,7 +248,7 @@ def test_openrouter_gives_up_after_the_retries(http_server):
     http_server.add("/api/v1/models", "{}", failures_left=10)
     client = HttpClient(backoff_factor_s=0, max_retries=1)
     with pytest.raises(HttpError, match="503"):
-        openrouter.OpenRouterSource(api_base=f"{http_server.base_url}/api/v1").fetch(client, DAY)
+        openrouter.fetch(client, f"{http_server.base_url}/api/v1")
 
 
 def test_openrouter_payload_level_problems_raise_payload_error():

@@ -1,107 +1,37 @@
-"""Dagster assets of the analytics: across-provider spreads every day, the cost trend refitted every month.
+"""Dagster assets of the analytics: one price per provider and model a day (`provider_prices`), how far they
+spread (`daily_spreads`), and the seed's cost trends refitted every month (`cost_trends`, one asset per
+`trends/<table>`).
 
-Both read the lake and call the pure functions of `spreads` and `trends`. What they add is where the
+Each reads the lake and calls the core's pure functions (`llmprices.analysis`). What they add is where the
 numbers live (one lake file per day or month, so history is kept and a rerun replaces exactly its own
-partition) and how a user sees them: a markdown table of the headline figures and small PNG charts in
-the materialization's metadata.
+partition) and how a user sees them: headline figures as markdown tables and charts in the metadata.
 """
 
-import base64
 import calendar
-import io
-from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
 import pandas as pd
-import pyarrow as pa
-from PIL import Image
 from pydantic import Field
 
-from assets.analytics.spreads import DEFAULT_SOURCE_PRECEDENCE, SpreadConfig, provider_prices, spread_summary
-from assets.analytics.trends import (
-    SEED_ASSUMED_SIZES_B,
-    TrendFit,
-    annual_decline,
-    dense_points,
-    fit_min_price_trend,
-    io_ratio_by_provider,
-    moe_placement,
-    moe_points,
-    monthly_model_prices,
-    monthly_provider_prices,
-    per_provider_trends,
-    proprietary_implied,
-    trend_history,
-)
-from assets.catalog.assets import MODEL_CATALOG
-from assets.catalog.catalog import load_curated
-from assets.ingest import all_observations_keys
+from assets.keys import ALL_OBSERVATIONS, ANALYTICS_GROUP, COST_TRENDS, DAILY_SPREADS, MODEL_CATALOG, PROVIDER_PRICES
+from assets.metadata import chart_md, table_md
 from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, partition_days
-from assets.warehouse import read_observations
-from pipeline.lake import CATALOG, Lake
+from llmprices.analysis.monthly import MonthFit, TrendSettings, refit_month
+from llmprices.analysis.spreads import DEFAULT_SOURCE_PRECEDENCE, SpreadConfig, one_price_per_provider, spread_summary
+from llmprices.analysis.trends import SEED_ASSUMED_SIZES_B, TrendFit
+from llmprices.catalog.catalog import load_curated
+from llmprices.lake.read import read_observations
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import CATALOG, SPREADS, TREND_TABLES
+from llmprices.lake.tables import PROVIDER_PRICES as PROVIDER_PRICES_TABLE
 
-ANALYTICS_GROUP = "analytics"
-DAILY_SPREADS = dg.AssetKey("daily_spreads")
-COST_TRENDS = dg.AssetKey("cost_trends")
-
-#: Daily tables, `<table>/snapshot_date=D/part-0.parquet`.
-SPREADS = "spreads"
-PROVIDER_PRICES = "provider_prices"
-#: Monthly tables, `trends/<name>/month=YYYY-MM/part-0.parquet`.
-TRENDS = "trends"
-
-F, INT, S, B, D = pa.float64(), pa.int64(), pa.string(), pa.bool_(), pa.date32()  # schema shorthands
-PROVIDER_PRICES_SCHEMA = pa.schema(
-    [("model", S), ("provider", S), ("source", S), ("input", F), ("output", F), ("blended", F),
-     ("is_quantized", B), ("is_free", B)]
-)  # fmt: skip
-SPREADS_SCHEMA = pa.schema(
-    [("model", S), ("n_providers", INT), *[(c, F) for c in ("min", "p25", "median", "p75", "max", "max_over_min")],
-     ("cheapest_provider", S), ("priciest_provider", S),
-     *[(f"{side}_{stat}", F) for side in ("input", "output") for stat in ("min", "median", "max")],
-     ("providers", S)]
-)  # fmt: skip
-_FIT_TYPES = {"n_models": INT, "models": S, "reason": S, "sufficient": B}
-_FIT_FIELDS = [(name, _FIT_TYPES.get(name, F)) for name in TrendFit(0).as_row()]
-_MONTH_PRICE = [("model", S), ("price", F), ("n_providers", F), ("n_days", INT)]
-TREND_SCHEMAS = {
-    "model_prices": pa.schema(_MONTH_PRICE),
-    "min_price_fit": pa.schema([("min_providers", INT), *_FIT_FIELDS]),
-    "provider_fits": pa.schema([("provider", S), *_FIT_FIELDS]),
-    "moe_placement": pa.schema(
-        [*_MONTH_PRICE, ("params_total_b", F), ("params_active_b", F), ("dense_equiv_b", F), ("position", F)]
-    ),
-    "proprietary_implied": pa.schema(
-        [
-            *_MONTH_PRICE,
-            ("implied_max_params_b", F),
-            ("assumed_params_b", F),
-            ("trend_price_at_assumed", F),
-            ("markup", F),
-        ]
-    ),
-    "io_ratio": pa.schema(
-        [("provider", S), ("n_models", INT), ("median", F), ("p10", F), ("p90", F), ("share_equal", F)]
-    ),
-    "fit_history": pa.schema([("trend_month", D), *_FIT_FIELDS]),
-    "annual_decline": pa.schema(
-        [
-            ("model", S),
-            ("n_months", INT),
-            ("first_month", D),
-            ("last_month", D),
-            ("slope_per_year", F),
-            ("factor", F),
-            ("factor_low", F),
-            ("factor_high", F),
-        ]
-    ),
-}
+MODEL_PRICES = "model_prices"
+MIN_PRICE_FIT = "min_price_fit"
 
 
-class SpreadsConfig(dg.Config):
-    """Which listings count as a model's price at a provider (see `assets.analytics.spreads`)."""
+class ProviderPricesConfig(dg.Config):
+    """Which listings count as a model's price at a provider (see `llmprices.analysis.spreads`)."""
 
     source_precedence: list[str] = Field(
         default_factory=lambda: list(DEFAULT_SOURCE_PRECEDENCE),
@@ -137,51 +67,113 @@ class TrendsConfig(dg.Config):
         "trend price at that size. The seed's GPT-4 at 950B is an estimate of its MoE serving cost.",
     )
 
+    def settings(self) -> TrendSettings:
+        return TrendSettings(
+            min_providers=self.min_providers,
+            min_models=self.min_models,
+            moe_min_providers=self.moe_min_providers,
+            min_months=self.min_months,
+            assumed_sizes_b=dict(self.assumed_sizes_b),
+        )
+
 
 @dg.asset(
-    key=DAILY_SPREADS,
+    key=PROVIDER_PRICES,
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=all_observations_keys(),
+    deps=ALL_OBSERVATIONS,
     group_name=ANALYTICS_GROUP,
     kinds={"pandas", "parquet"},
     required_resource_keys={"lake"},
 )
-def daily_spreads(context: dg.AssetExecutionContext, config: SpreadsConfig) -> dg.MaterializeResult:
-    """How far providers' prices for the same canonical model spread, per day: n_providers, min, p25,
-    median, p75 and max of the 3:1 blended price, max_over_min, cheapest and priciest provider, and
-    min/median/max of input and output prices. One price per provider and model: the first source in
-    the run config's `source_precedence` speaks for it. OpenRouter's resale price, quantized builds and
-    free tiers are left out unless the config lets them in; listings without a canonical model are left
-    out (see `unmatched_models`). Lake: `spreads/snapshot_date=D/`, and the per-provider prices behind
-    them in `provider_prices/snapshot_date=D/` (what `cost_trends` fits)."""
+def provider_prices(context: dg.AssetExecutionContext, config: ProviderPricesConfig) -> dg.MaterializeResult:
+    """One price per provider and canonical model a day: when several sources report a provider, the first in
+    the run config's `source_precedence` speaks for it. OpenRouter's resale price, quantized builds and free
+    tiers are left out unless the config lets them in; listings without a canonical model are left out (see
+    `unmatched_models`). What `daily_spreads` and `cost_trends` read. Lake: `provider_prices/snapshot_date=D/`."""
     lake = context.resources.lake.lake()
     days = partition_days(context)
     observations = read_observations(lake, days[0], days[-1])
     matched = observations[observations["model_matched"].astype(bool)]
-    prices = provider_prices(matched, config.spread_config())
+    selection = config.spread_config()
+    prices = one_price_per_provider(matched, selection)
     if prices.empty:
         raise dg.Failure(
             f"no priced listings with a canonical model from {days[0]} to {days[-1]}: "
             "materialize the observations/<source> assets for these days first",
             allow_retries=False,
         )
+    for day in days:
+        partition = PROVIDER_PRICES_TABLE.partition(snapshot_date=day)
+        lake.write_partition(
+            PROVIDER_PRICES_TABLE, partition, PROVIDER_PRICES_TABLE.from_frame(prices[prices["snapshot_date"] == day])
+        )
+    left_out = [name for name, kept in (("OpenRouter resale", selection.include_openrouter_resale),
+                                        ("quantized", selection.include_quantized), ("free", selection.include_free))
+                if not kept]  # fmt: skip
+    by_source = prices.groupby("source").size().rename_axis("source").reset_index(name="prices")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(prices),
+            "days": len(days),
+            "days_without_prices": len(set(days) - set(prices["snapshot_date"])),
+            "unmatched_listings_left_out": len(observations) - len(matched),
+            "prices_by_source": table_md(by_source),
+            "selection": "left out: "
+            + (", ".join(left_out) or "nothing")
+            + "; source precedence: "
+            + " > ".join(selection.source_precedence),
+            "lake_path": lake.path(PROVIDER_PRICES_TABLE),
+        }  # fmt: skip
+    )
+
+
+@dg.asset(
+    key=DAILY_SPREADS,
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[PROVIDER_PRICES],
+    group_name=ANALYTICS_GROUP,
+    kinds={"pandas", "parquet"},
+    required_resource_keys={"lake"},
+)
+def daily_spreads(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """How far providers' prices for the same canonical model spread, per day: n_providers, min, p25,
+    median, p75 and max of the 3:1 blended price, max_over_min, cheapest and priciest provider, and
+    min/median/max of input and output prices, over the day's `provider_prices`. Lake: `spreads/snapshot_date=D/`."""
+    lake = context.resources.lake.lake()
+    days = partition_days(context)
+    prices = _provider_prices(lake, days[0], days[-1])
+    if prices.empty:
+        raise dg.Failure(
+            f"no provider prices from {days[0]} to {days[-1]}: materialize provider_prices for these days first",
+            allow_retries=False,
+        )
     spreads = spread_summary(prices)
     for day in days:
-        partition = (("snapshot_date", day.isoformat()),)
         lake.write_partition(
-            PROVIDER_PRICES, partition, _arrow(prices[prices["snapshot_date"] == day], PROVIDER_PRICES_SCHEMA)
+            SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(spreads[spreads["snapshot_date"] == day])
         )
-        lake.write_partition(SPREADS, partition, _arrow(spreads[spreads["snapshot_date"] == day], SPREADS_SCHEMA))
-    metadata = _spreads_metadata(days, prices, spreads, config.spread_config())
-    metadata["unmatched_listings_left_out"] = len(observations) - len(matched)
+    metadata = _spreads_metadata(days, prices, spreads)
     metadata["lake_path"] = lake.path(SPREADS)
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _spreads_metadata(days: list[date], prices: pd.DataFrame, spreads: pd.DataFrame, config: SpreadConfig) -> dict:
+def _provider_prices(lake: Lake, first: date, last: date) -> pd.DataFrame:
+    """The `provider_prices` rows of the days from `first` to `last`, with `snapshot_date`."""
+    frames = []
+    for value in lake.partition_values(PROVIDER_PRICES_TABLE):
+        if first.isoformat() <= value <= last.isoformat():
+            table = lake.read_partition(PROVIDER_PRICES_TABLE, PROVIDER_PRICES_TABLE.partition(snapshot_date=value))
+            frames.append(table.to_pandas().assign(snapshot_date=date.fromisoformat(value)))
+    if not frames:
+        return PROVIDER_PRICES_TABLE.full_schema.empty_table().to_pandas()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _spreads_metadata(days: list[date], prices: pd.DataFrame, spreads: pd.DataFrame) -> dict:
     """Row counts, and for the run's latest priced day the most-served models and the price chart."""
-    from assets.analytics import charts  # matplotlib loads only when a chart is drawn (0.3 s off every command)
+    from llmprices.analysis import charts  # matplotlib loads only when a chart is drawn
 
     latest = prices["snapshot_date"].max()
     today = spreads[spreads["snapshot_date"] == latest].sort_values(["n_providers", "model"], ascending=[False, True])
@@ -189,9 +181,6 @@ def _spreads_metadata(days: list[date], prices: pd.DataFrame, spreads: pd.DataFr
     headline = today.head(10)[
         ["model", "n_providers", "min", "median", "max", "max_over_min", "cheapest_provider", "priciest_provider"]
     ]
-    left_out = [name for name, kept in (("OpenRouter resale", config.include_openrouter_resale),
-                                        ("quantized", config.include_quantized), ("free", config.include_free))
-                if not kept]  # fmt: skip
     metadata = {
         "dagster/row_count": len(spreads),
         "days": len(days),
@@ -203,142 +192,110 @@ def _spreads_metadata(days: list[date], prices: pd.DataFrame, spreads: pd.DataFr
             f"**{latest}**, most-served models (USD per million tokens, 3:1 blend)\n\n"
             + headline.to_markdown(index=False, floatfmt=".3g")
         ),
-        "provider_prices_chart": _chart_md("provider prices", charts.provider_price_chart(prices)),
-        "selection": "left out: " + (", ".join(left_out) or "nothing") + "; source precedence: "
-        + " > ".join(config.source_precedence),
-    }  # fmt: skip
+        "provider_prices_chart": chart_md("provider prices", charts.provider_price_chart(prices)),
+    }
     if len(competitive):
         metadata["median_max_over_min"] = round(float(competitive["max_over_min"].median()), 2)
     return metadata
 
 
-@dataclass(frozen=True)
-class _MonthFit:
-    """What one month's refit produced: the fit itself, its points, and the tables written to the lake."""
+def _trend_spec(name: str) -> dg.AssetSpec:
+    """One `trends/<name>` table: fitted from the month's provider prices and the catalog. The month's model
+    prices also read the months before them (the trend's history and the annual decline are fitted on them)."""
+    deps = [dg.AssetDep(PROVIDER_PRICES), dg.AssetDep(MODEL_CATALOG)]
+    if name == MODEL_PRICES:
+        previous_month = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+        deps.append(dg.AssetDep(COST_TRENDS[MODEL_PRICES], partition_mapping=previous_month))
+    elif name in ("fit_history", "annual_decline"):
+        deps.append(dg.AssetDep(COST_TRENDS[MODEL_PRICES]))
+    table = TREND_TABLES[name]
+    return dg.AssetSpec(
+        COST_TRENDS[name],
+        deps=deps,
+        description=f"{table.description[0].upper()}{table.description[1:]}. Lake: `{table.name}/month=YYYY-MM/`.",
+        group_name=ANALYTICS_GROUP,
+        kinds={"pandas", "parquet"},
+    )
 
-    month: str
-    days: int
-    fit: TrendFit
-    points: pd.DataFrame
-    tables: dict[str, pd.DataFrame]
-    history: pd.DataFrame
 
-
-@dg.asset(
-    key=COST_TRENDS,
+@dg.multi_asset(
+    name="cost_trends",
+    specs=[_trend_spec(name) for name in TREND_TABLES],
     partitions_def=MONTHLY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[DAILY_SPREADS, MODEL_CATALOG],
-    group_name=ANALYTICS_GROUP,
-    kinds={"pandas", "parquet"},
     required_resource_keys={"lake"},
 )
-def cost_trends(context: dg.AssetExecutionContext, config: TrendsConfig) -> dg.MaterializeResult:
-    """What serving a dense model of a given size costs, refitted on each month's prices. A model's price
-    in the month is the median over its days of its daily minimum across providers (full precision, paid
-    listings). The minimum-price trend (dense open-weight models with >= `min_providers` providers) gives
-    fixed cost a, variable cost 10*b per 10B parameters, R², a quadratic, Theil-Sen, a seeded bootstrap 95%
-    interval of the slope and the price of a 10T model; then per-provider trends, where MoE models sit
-    between their active and total size, the dense size proprietary prices imply (and the mark-up at an
-    assumed size), output/input price ratios, and the trend and each model's annual price decline month
-    by month. Lake: `trends/<table>/month=YYYY-MM/`. A ranged run refits its months in order."""
+def cost_trends(context: dg.AssetExecutionContext, config: TrendsConfig):
+    """What serving a dense model of a given size costs, refitted on each month's prices (see
+    `llmprices.analysis.monthly`): the minimum-price trend's fixed cost a, variable cost 10*b per 10B
+    parameters, R², a quadratic, Theil-Sen, a seeded bootstrap 95% interval of the slope and the price of a 10T
+    model; per-provider trends; where MoE models sit between their active and total size; the dense size
+    proprietary prices imply; output/input ratios; the trend and each model's annual decline month by month.
+    A ranged run refits its months in order."""
     lake = context.resources.lake.lake()
     catalog, catalog_source = _catalog(lake)
-    fits = [_refit_month(lake, key[:7], catalog, config) for key in context.partition_keys]
-    metadata = _trends_metadata(fits[-1], config)
-    metadata.update(months_refitted=len(fits), catalog=catalog_source, lake_path=lake.path(TRENDS))
-    return dg.MaterializeResult(metadata=metadata)
+    fits = []
+    for key in context.partition_keys:
+        month = key[:7]
+        fit = refit_month(month, _month_prices(lake, month), catalog, _earlier_model_prices(lake, month),
+                          config.settings())  # fmt: skip
+        for name, frame in fit.tables.items():
+            table = TREND_TABLES[name]
+            lake.write_partition(table, table.partition(month=month), table.from_frame(frame))
+        fits.append(fit)
+    last = fits[-1]
+    for name, frame in last.tables.items():
+        metadata = {"dagster/row_count": len(frame), "months_refitted": len(fits), "month": last.month,
+                    "lake_path": lake.path(TREND_TABLES[name])}  # fmt: skip
+        if name == MIN_PRICE_FIT:
+            metadata |= _trends_metadata(last, config.min_providers) | {"catalog": catalog_source}
+        else:
+            metadata["preview"] = table_md(frame)
+        yield dg.MaterializeResult(asset_key=COST_TRENDS[name], metadata=metadata)
 
 
 def _catalog(lake: Lake) -> tuple[pd.DataFrame, str]:
     """The materialized `model_catalog`, else the curated table shipped with the code (said in metadata)."""
     table = lake.read_partition(CATALOG, ())
     if table is not None:
-        return table.to_pandas(), f"lake table {CATALOG}/ (model_catalog)"
-    return load_curated(), "curated assets/catalog/models.csv: model_catalog is not materialized yet"
+        return table.to_pandas(), f"lake table {CATALOG.name}/ (model_catalog)"
+    return load_curated(), "curated llmprices/catalog/models.csv: model_catalog is not materialized yet"
 
 
-def _refit_month(lake: Lake, month: str, catalog: pd.DataFrame, config: TrendsConfig) -> _MonthFit:
-    prices = _month_provider_prices(lake, month)
-    model_prices = monthly_model_prices(prices)
-    _write_trend(lake, "model_prices", month, model_prices)  # before the history reads it back
-    points = dense_points(model_prices, catalog)
-    fit = fit_min_price_trend(points, config.min_providers)
-    moe = moe_points(model_prices, catalog)
-    proprietary = catalog.loc[catalog["open_weights"].astype("boolean").eq(False).fillna(False), "model"]
-    price_history = _model_price_history(lake, month)
-    history = trend_history(price_history, catalog, config.min_providers)
-    tables = {
-        "model_prices": model_prices,
-        "min_price_fit": pd.DataFrame([{"min_providers": config.min_providers} | fit.as_row()]),
-        "provider_fits": per_provider_trends(monthly_provider_prices(prices), catalog, config.min_models),
-        "moe_placement": moe_placement(moe[moe["n_providers"] >= config.moe_min_providers], fit),
-        "proprietary_implied": proprietary_implied(
-            model_prices[model_prices["model"].isin(proprietary)], fit, config.assumed_sizes_b
-        ),
-        "io_ratio": io_ratio_by_provider(prices),
-        "fit_history": history.rename(columns={"month": "trend_month"}),
-        "annual_decline": annual_decline(price_history, config.min_months),
-    }
-    for name, frame in tables.items():
-        _write_trend(lake, name, month, frame)
-    return _MonthFit(month, prices["snapshot_date"].nunique(), fit, points, tables, history)
-
-
-def _month_provider_prices(lake: Lake, month: str) -> pd.DataFrame:
-    """The `provider_prices` rows of every day of `month` that `daily_spreads` wrote."""
+def _month_prices(lake: Lake, month: str) -> pd.DataFrame:
+    """The `provider_prices` rows of every day of `month`."""
     first = date.fromisoformat(f"{month}-01")
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    frames = []
-    for value in lake.partition_values(PROVIDER_PRICES):
-        if first.isoformat() <= value <= last.isoformat():
-            table = lake.read_partition(PROVIDER_PRICES, (("snapshot_date", value),))
-            frames.append(table.to_pandas().assign(snapshot_date=date.fromisoformat(value)))
-    if not frames or all(frame.empty for frame in frames):
+    prices = _provider_prices(lake, first, first.replace(day=calendar.monthrange(first.year, first.month)[1]))
+    if prices.empty:
         raise dg.Failure(
-            f"no provider prices for {month}: materialize daily_spreads for its days first", allow_retries=False
+            f"no provider prices for {month}: materialize provider_prices for its days first", allow_retries=False
         )
-    return pd.concat(frames, ignore_index=True)
+    return prices
 
 
-def _model_price_history(lake: Lake, month: str) -> pd.DataFrame:
-    """Every month's model prices up to `month`, as `trends/model_prices` keeps them (a month never refitted
-    is missing: backfill months in order, or in one ranged run)."""
-    table = f"{TRENDS}/model_prices"
+def _earlier_model_prices(lake: Lake, month: str) -> pd.DataFrame:
+    """The model prices of every month before `month`, as `trends/model_prices` keeps them (a month never
+    refitted is missing: backfill months in order, or in one ranged run)."""
+    table = TREND_TABLES[MODEL_PRICES]
     frames = [
-        lake.read_partition(table, (("month", value),)).to_pandas().assign(month=pd.Timestamp(f"{value}-01"))
+        lake.read_partition(table, table.partition(month=value)).to_pandas().assign(month=pd.Timestamp(f"{value}-01"))
         for value in lake.partition_values(table)
-        if value <= month
+        if value < month
     ]
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else table.schema.empty_table().to_pandas()
 
 
-def _write_trend(lake: Lake, name: str, month: str, frame: pd.DataFrame) -> None:
-    lake.write_partition(f"{TRENDS}/{name}", (("month", month),), _arrow(frame, TREND_SCHEMAS[name]))
-
-
-def _arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    """`frame`'s columns of `schema`, typed by it, so every partition of a table has the same schema
-    (an empty day or month included); hive columns (snapshot_date, month) stay in the path only."""
-    frame = frame[schema.names].copy()
-    for field in schema:
-        if field.type == D:
-            frame[field.name] = pd.to_datetime(frame[field.name]).dt.date
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-
-
-def _trends_metadata(result: _MonthFit, config: TrendsConfig) -> dict:
-    """Headline figures of the run's last month as numbers and markdown tables, and the seed's charts."""
-    from assets.analytics import charts
+def _trends_metadata(result: MonthFit, min_providers: int) -> dict:
+    """Headline figures of the month as numbers and markdown tables, and the seed's charts."""
+    from llmprices.analysis import charts
 
     fit, tables = result.fit, result.tables
     metadata = {
-        "month": result.month,
         "days_with_prices": result.days,
-        "models_priced": len(tables["model_prices"]),
-        "minimum_price_trend": dg.MetadataValue.md(_fit_md(fit, config.min_providers)),
-        "size_vs_price_chart": _chart_md("size vs minimum price", charts.size_price_chart(result.points, fit)),
-        "trend_history_chart": _chart_md("trend history", charts.trend_history_chart(result.history)),
+        "models_priced": len(tables[MODEL_PRICES]),
+        "minimum_price_trend": dg.MetadataValue.md(_fit_md(fit, min_providers)),
+        "size_vs_price_chart": chart_md("size vs minimum price", charts.size_price_chart(result.points, fit)),
+        "trend_history_chart": chart_md("trend history", charts.trend_history_chart(result.history)),
     }
     if fit.sufficient:
         metadata.update(
@@ -357,14 +314,9 @@ def _trends_metadata(result: _MonthFit, config: TrendsConfig) -> dict:
         "annual_decline": ["model", "n_months", "factor", "factor_low", "factor_high"],
     }  # fmt: skip
     for name, columns in sections.items():
-        frame = tables[name][columns]
-        metadata[name] = dg.MetadataValue.md(
-            frame.head(25).to_markdown(index=False, floatfmt=".4g") if len(frame) else "none"
-        )
+        metadata[name] = table_md(tables[name][columns])
     if len(tables["moe_placement"]):
-        metadata["moe_chart"] = _chart_md(
-            "MoE placement", charts.moe_chart(tables["moe_placement"], result.points, fit)
-        )
+        metadata["moe_chart"] = chart_md("MoE placement", charts.moe_chart(tables["moe_placement"], result.points, fit))
     return metadata
 
 
@@ -381,15 +333,7 @@ def _fit_md(fit: TrendFit, min_providers: int) -> str:
         ("bootstrap 95% interval, per 10B", f"{10 * fit.slope_ci_low:.4f} .. {10 * fit.slope_ci_high:.4f}"),
         ("predicted price of a 10T dense model", f"{fit.price_10t:.2f}"),
     ]  # fmt: skip
-    return "| figure | value |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows)
+    return pd.DataFrame(rows, columns=["figure", "value"]).to_markdown(index=False)
 
 
-def _chart_md(title: str, png: bytes) -> dg.MetadataValue:
-    """A chart inlined as a markdown data URI, re-encoded with a 64-colour palette: it looks the same and is
-    about 4x smaller, which matters because it is stored in the event log with every materialization."""
-    small = io.BytesIO()
-    Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64).save(small, format="PNG", optimize=True)
-    return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(small.getvalue()).decode()})")
-
-
-ANALYTICS_ASSETS = [daily_spreads, cost_trends]
+ANALYTICS_ASSETS = [provider_prices, daily_spreads, cost_trends]

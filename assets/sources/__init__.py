@@ -1,26 +1,6 @@
-"""Every price source the pipeline knows, one module each."""
+"""Per source, `raw/<source>` (payloads as fetched) and `observations/<source>` (parsed, validated rows)."""
 
-from assets.sources import (
-    artificialanalysis,
-    csv_import,
-    genai_prices,
-    html_pages,
-    huggingface,
-    litellm,
-    openrouter,
-    openrouter_endpoints,
-)
-from assets.sources.base import SourceSpec
+from assets.sources.assets import build_source_assets
+from llmprices.sources import ALL_SOURCES
 
-ALL_SOURCES: list[SourceSpec] = [
-    openrouter.SOURCE,
-    openrouter_endpoints.SOURCE,
-    huggingface.SOURCE,
-    litellm.SOURCE,
-    genai_prices.SOURCE,
-    artificialanalysis.SOURCE,
-    html_pages.SOURCE,
-    csv_import.SOURCE,
-]
-
-SOURCES_BY_NAME: dict[str, SourceSpec] = {spec.name: spec for spec in ALL_SOURCES}
+SOURCE_ASSETS = [asset for spec in ALL_SOURCES for asset in build_source_assets(spec)]

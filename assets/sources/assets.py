@@ -1,0 +1,182 @@
+"""The two assets every source gets: `raw/<source>` (payloads as fetched) and
+`observations/<source>` (parsed, validated, with bad rows quarantined).
+
+Each source is its own pair of assets, so a failing source fails alone: its siblings still land.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+
+import dagster as dg
+
+from assets.keys import (
+    OBSERVATIONS_GROUP,
+    SOURCES_GROUP,
+    observations_asset_key,
+    raw_asset_key,
+    source_resource_key,
+)
+from assets.partitions import DAILY_PARTITIONS, partition_days
+from assets.sources.landing import LandedRange, land_days
+from expectations.checks import evaluate_observation_checks, observation_check_specs
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import OBSERVATIONS, RAW
+from llmprices.payloads import RawPayload
+from llmprices.sources.archive import ArchiveMissing, read_archive_day
+from llmprices.sources.base import SourceNotConfigured, SourceSpec
+
+#: Days of a ranged run read from captures and archived in raw/ at once.
+RAW_ARCHIVE_THREADS = 4
+
+
+class RawFetchConfig(dg.Config):
+    """Run config of a raw asset: fetch live, or read the days from a folder of dated captures."""
+
+    archive_dir: str | None = None
+
+
+def build_source_assets(spec: SourceSpec) -> list[dg.AssetsDefinition]:
+    return [_raw_asset(spec), _observations_asset(spec)]
+
+
+def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=raw_asset_key(spec.name),
+        description=f"Payloads of `{spec.name}` exactly as received, with a manifest. {spec.description}",
+        partitions_def=DAILY_PARTITIONS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=SOURCES_GROUP,
+        kinds={"json", "parquet"},
+        pool="http",
+        output_required=False,
+        required_resource_keys={"lake", "http", source_resource_key(spec.name)},
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    )
+    def raw(context: dg.AssetExecutionContext, config: RawFetchConfig):
+        lake = context.resources.lake.lake()
+        source = getattr(context.resources, source_resource_key(spec.name))
+        landed, skipped, no_capture = [], [], []
+
+        def archive(day: date) -> tuple[str, object]:
+            try:
+                payloads = _payloads_for(spec, source, context, config, day)
+            except SourceNotConfigured as exc:
+                return "skipped", f"{day}: {exc}"
+            except ArchiveMissing as exc:  # captures have gaps; the days that exist still land
+                return "no_capture", str(exc)
+            return "landed", lake.write_raw(spec.name, day, payloads)
+
+        days = partition_days(context)
+        if config.archive_dir and len(days) > 1:  # a backfill: gunzip, hashing and file I/O release the GIL
+            with ThreadPoolExecutor(max_workers=RAW_ARCHIVE_THREADS) as pool:
+                outcomes = list(pool.map(archive, days))
+        else:
+            outcomes = [archive(day) for day in days]
+        for kind, value in outcomes:
+            {"landed": landed, "skipped": skipped, "no_capture": no_capture}[kind].append(value)
+        if no_capture and not landed:
+            raise dg.Failure(f"{spec.name}: no capture for any day of the run: {no_capture[0]}", allow_retries=False)
+        if no_capture:
+            context.log.warning(f"{spec.name}: {len(no_capture)} day(s) have no capture: {no_capture[0]}")
+        if skipped:
+            context.log.warning(f"{spec.name} is not configured; skipped: " + "; ".join(skipped))
+            yield dg.AssetObservation(
+                asset_key=raw_asset_key(spec.name),
+                metadata={"status": "not configured", "reason": skipped[0]},
+            )
+        if landed:
+            entries = [entry for m in landed for entry in m.payloads]
+            yield dg.MaterializeResult(
+                metadata={
+                    "days": len(landed),
+                    "payloads": len(entries),
+                    "bytes": sum(e["bytes"] for e in entries),
+                    "urls": dg.MetadataValue.md("\n".join(f"- `{e['url']}`" for e in entries[:10])),
+                    "sha256": entries[0]["sha256"] if len(entries) == 1 else f"{len(entries)} payloads",
+                    "path": lake.path(RAW, (("source", spec.name),)),
+                    "days_without_capture": len(no_capture),
+                }
+            )
+
+    return raw
+
+
+def _payloads_for(spec, source, context, config: RawFetchConfig, day: date) -> list[RawPayload]:
+    if config.archive_dir:
+        return read_archive_day(config.archive_dir, day, spec.archive_payload_name)
+    today = datetime.now(UTC).date()
+    if spec.live and day != today:
+        raise dg.Failure(
+            f"{spec.name} serves today's prices ({today}); fetching it for {day} would label today's "
+            "prices with a past date. Land past days from captures instead (run config `archive_dir`).",
+            allow_retries=False,
+        )
+    return source.fetch(context.resources.http.client())
+
+
+def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    key = observations_asset_key(spec.name)
+
+    @dg.asset(
+        key=key,
+        description=(
+            f"Price observations of `{spec.name}`, one row per listing, validated with Great Expectations; "
+            "rows that fail go to `quarantine/` with the reason. Re-parses `raw/` offline."
+        ),
+        deps=[raw_asset_key(spec.name)],
+        partitions_def=DAILY_PARTITIONS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=OBSERVATIONS_GROUP,
+        kinds={"pandas", "parquet"},
+        check_specs=observation_check_specs(key),
+        required_resource_keys={"lake"},
+    )
+    def observations(context: dg.AssetExecutionContext):
+        lake = context.resources.lake.lake()
+        days = partition_days(context)
+        previous = _previous_row_count(lake, spec.name, days[0])
+        landed = land_days(lake, spec.name, days)
+        if landed.day_counts.empty:
+            raise dg.Failure(
+                f"{spec.name}: nothing to parse: " + "; ".join(landed.missing_days[:5]), allow_retries=False
+            )
+        yield from evaluate_observation_checks(key, landed.observations, landed.day_counts, previous)
+        yield dg.MaterializeResult(metadata=_metadata(lake, spec.name, landed, previous))
+        if landed.payload_errors:
+            raise dg.Failure(
+                f"{spec.name}: {len(landed.payload_errors)} payload(s) could not be read "
+                "(kept in raw/ and quarantine/)",
+                metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in landed.payload_errors[:20]))},
+            )
+
+    return observations
+
+
+def _previous_row_count(lake: Lake, source: str, day: date) -> int | None:
+    """Rows of the source's latest partition before `day` (gaps happen), None if there is none."""
+    earlier = [d for d in lake.days_with_partition(OBSERVATIONS, source) if d < day]
+    if not earlier:
+        return None
+    return lake.row_count(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=max(earlier), source=source))
+
+
+def _metadata(lake: Lake, source: str, landed: LandedRange, previous: int | None) -> dict:
+    valid, quarantined = landed.observations, landed.quarantined
+    reasons = quarantined["reason"].value_counts().head(8)
+    metadata = {
+        "dagster/row_count": len(valid),
+        "days": len(landed.day_counts),
+        "payloads": landed.payloads,
+        "quarantined_rows": len(quarantined),
+        "providers": int(valid["provider"].nunique()),
+        "models": int(valid["model"].nunique()),
+        "model_coverage": dg.MetadataValue.float(round(float(valid["model_matched"].mean()), 4) if len(valid) else 0.0),
+        "previous_partition_rows": previous,
+        "quarantine_reasons": dg.MetadataValue.md(
+            reasons.rename_axis("reason").reset_index(name="rows").to_markdown(index=False) if len(reasons) else "none"
+        ),
+        "lake_path": lake.path(OBSERVATIONS) + f"/snapshot_date=*/source={source}/",
+    }
+    if landed.missing_days:
+        metadata["days_without_raw"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in landed.missing_days[:50]))
+    return metadata

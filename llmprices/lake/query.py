@@ -1,0 +1,95 @@
+"""Read-only SQL over the lake: `connect(lake_uri)` gives a DuckDB connection with one view per table of the
+registry (`llmprices.lake.tables`): `observations`, `quarantine`, `price_history`, `changes`, `spreads`,
+`provider_prices`, `trends_<name>`, `catalog`, ...
+
+`observations` reads each month from its compacted file while that is fresh and from the daily files
+otherwise (`llmprices.lake.compaction.plan_reads`), so every day's rows come from exactly one place. Which
+files those are is fixed when `connect` is called: the connection sees the lake as it was then (reconnect to
+see new days; a compacted file it names is kept at least `GRACE` after being superseded). The other views
+find their files at every query.
+"""
+
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+import duckdb
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+from llmprices.lake.compaction import plan_reads
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import OBSERVATIONS, TABLES, Table
+
+
+def connect(lake_uri: str, use_compacted: bool = True) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection whose views read the lake at `lake_uri` (a folder or an fsspec URI);
+    `use_compacted=False` reads the daily files only (to check or time the compaction against them)."""
+    lake = Lake(lake_uri)
+    con = duckdb.connect()
+    con.execute("set parquet_metadata_cache = true")  # compacted files never change; others are re-validated
+    located = _locator(con, lake)
+    plan = plan_reads(lake, use_compacted)
+    scans = [_scan(located, plan.compacted)] if plan.compacted else []
+    scans += [f"{_scan(located, [path])} where {_in_months(months)}" for path, months in plan.partly_fresh.items()]
+    scans += [_scan(located, plan.daily, _hive_options(OBSERVATIONS))] if plan.daily else []
+    _view(con, OBSERVATIONS.view_name, OBSERVATIONS.full_schema, scans)
+    for table in TABLES.values():
+        if table is not OBSERVATIONS:
+            _view(con, table.view_name, table.full_schema, _glob_scan(lake, located, table))
+    return con
+
+
+def _view(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, scans: list[str]) -> None:
+    """A view of `schema`'s columns over the scans (`read_parquet(...)`, maybe with a `where`) stacked; with
+    none (no file yet), an empty view with those columns and types."""
+    if scans:
+        columns = ", ".join(f'"{name}"' for name in schema.names)
+        body = " union all ".join(f"select {columns} from {scan}" for scan in scans)
+    else:
+        empty = con.from_arrow(schema.empty_table())
+        body = "select " + ", ".join(f'null::{t} as "{c}"' for c, t in zip(empty.columns, empty.types, strict=True))
+        body += " limit 0"
+    con.execute(f'create view "{name}" as {body}')
+
+
+def _scan(located: Callable[[str], str], paths: list[str], options: str = "") -> str:
+    listed = ", ".join("'" + located(path).replace("'", "''") + "'" for path in paths)
+    return f"read_parquet([{listed}]{options})"
+
+
+def _hive_options(table: Table) -> str:
+    if not table.partition_by:
+        return ""
+    types = ", ".join(f"'{field.name}': {_SQL_TYPES[field.type]}" for field in table.hive_schema)
+    return f", hive_partitioning = true, hive_types = {{{types}}}"
+
+
+_SQL_TYPES = {pa.date32(): "DATE", pa.string(): "VARCHAR"}
+
+
+def _in_months(months: list[str]) -> str:
+    return f"strftime(snapshot_date, '%Y-%m') in ({', '.join(repr(month) for month in months)})"
+
+
+def _glob_scan(lake: Lake, located: Callable[[str], str], table: Table) -> list[str]:
+    """A scan of a table's files by glob (found anew at every query), or none while it has no file."""
+    root = lake.path(table)
+    if lake.fs.get_file_info(root).type == pafs.FileType.NotFound:
+        return []
+    infos = lake.fs.get_file_info(pafs.FileSelector(root, recursive=True))
+    if not any(i.type == pafs.FileType.File and i.path.endswith(".parquet") for i in infos):
+        return []
+    levels = "".join("*/" for _ in table.partition_by)
+    return [_scan(located, [f"{root}/{levels}*.parquet"], _hive_options(table))]
+
+
+def _locator(con: duckdb.DuckDBPyConnection, lake: Lake) -> Callable[[str], str]:
+    """Lake paths as DuckDB opens them: as they are on a local disk, else through the URI's fsspec filesystem."""
+    if isinstance(lake.fs, pafs.LocalFileSystem):
+        return lambda path: path
+    import fsspec
+
+    scheme = urlparse(lake.root_uri).scheme
+    filesystem, _ = fsspec.core.url_to_fs(lake.root_uri)
+    con.register_filesystem(filesystem)
+    return lambda path: f"{scheme}://{path.lstrip('/')}"

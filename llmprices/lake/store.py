@@ -1,0 +1,279 @@
+"""The parquet lake: hive-partitioned tables and the raw payload archive under one root URI.
+
+Every partition of a table is one parquet file with a fixed name, so re-materializing a partition is a
+single atomic overwrite (a rename on a local disk, a PUT on an object store): readers see the old
+partition or the new one, never a mix, and other partitions are never touched. Compacted observations
+(`llmprices.lake.compaction`) are published the same way: immutable versioned files, then a manifest per year
+naming the current one, switched in one atomic write. Which tables exist, and how each is laid out, is
+`llmprices.lake.tables`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from llmprices.lake.tables import COMPACTED_OBSERVATIONS, RAW, Partition, Table
+from llmprices.payloads import RawPayload
+
+#: Where the lake is when neither the command line nor `PRICE_LAKE_URI` says.
+DEFAULT_LAKE_URI = "lake"
+LAKE_URI_ENV = "PRICE_LAKE_URI"
+
+PART_FILE = "part-0.parquet"
+MANIFEST = "manifest.json"
+
+#: Daily files of one month as a compaction manifest records them: path relative to `observations/` -> [size, mtime ns].
+DailyFiles = dict[str, list]
+
+
+def lake_uri_from_env() -> str:
+    """The lake's root URI as the environment sets it (`PRICE_LAKE_URI`), else the default `lake`."""
+    return os.environ.get(LAKE_URI_ENV) or DEFAULT_LAKE_URI
+
+
+def _filesystem(root_uri: str) -> tuple[pafs.FileSystem, str]:
+    """Resolve a root URI (a path, file://, s3://, gs://, or any fsspec protocol) to a filesystem."""
+    scheme = urlparse(root_uri).scheme
+    if scheme in ("", "file") or (len(scheme) == 1 and os.name == "nt"):
+        path = os.path.abspath(root_uri.removeprefix("file://"))
+        return pafs.LocalFileSystem(), path
+    try:
+        return pafs.FileSystem.from_uri(root_uri)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(root_uri)
+        return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path
+
+
+@dataclass(frozen=True)
+class RawManifest:
+    """What a raw partition holds: each payload's provenance (url, HTTP status, fetched_at, sha256, bytes)."""
+
+    source: str
+    snapshot_date: date
+    payloads: list[dict]
+
+    def to_json(self) -> bytes:
+        body = {
+            "source": self.source,
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "payloads": self.payloads,
+        }
+        return json.dumps(body, indent=1).encode()
+
+
+@dataclass(frozen=True)
+class CompactionManifest:
+    """A compacted year's current version: the file readers open, its months with the daily files each was built
+    from (so a month whose daily files changed since is known stale), and superseded versions not yet deleted."""
+
+    year: str
+    file: str  # the version's name in the year's folder
+    rows: int
+    compacted_at: str
+    months: dict[str, DailyFiles]
+    retired: dict[str, str] = field(default_factory=dict)  # superseded version -> when (ISO)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
+
+
+class Lake:
+    """Reads and writes the lake's tables under `root_uri`; the only module that knows the layout."""
+
+    def __init__(self, root_uri: str):
+        self.root_uri = root_uri
+        self.fs, self.root = _filesystem(root_uri)
+        self._local = isinstance(self.fs, pafs.LocalFileSystem)
+
+    # -- paths -------------------------------------------------------------------------------
+    def path(self, table: Table, partition: Partition = ()) -> str:
+        parts = [f"{key}={value}" for key, value in partition]
+        return "/".join([self.root.rstrip("/"), table.name, *parts])
+
+    def uri(self, table: Table) -> str:
+        """The table's location as users pass it to DuckDB/Spark/Polars (a glob over its files)."""
+        base = self.root_uri.rstrip("/")
+        if urlparse(base).scheme in ("", "file"):
+            base = os.path.abspath(base.removeprefix("file://"))
+        return f"{base}/{table.name}/**/*.parquet"
+
+    # -- atomic files ---------------------------------------------------------------------------
+    def write_bytes_atomically(self, path: str, data: bytes) -> None:
+        directory = path.rsplit("/", 1)[0]
+        self.fs.create_dir(directory, recursive=True)
+        if not self._local:  # an object-store PUT is atomic by itself
+            with self.fs.open_output_stream(path) as out:
+                out.write(data)
+            return
+        tmp = f"{directory}/.tmp-{uuid.uuid4().hex}"
+        with self.fs.open_output_stream(tmp) as out:
+            out.write(data)
+        self.fs.move(tmp, path)  # rename(2): atomic on one filesystem
+
+    def _read_json(self, path: str) -> dict | None:
+        if not self._exists(path):
+            return None
+        with self.fs.open_input_stream(path) as stream:
+            return json.loads(stream.read())
+
+    def _exists(self, path: str) -> bool:
+        return self.fs.get_file_info(path).type != pafs.FileType.NotFound
+
+    def _files_in(self, directory: str) -> list[str]:
+        if not self._exists(directory):
+            return []
+        infos = self.fs.get_file_info(pafs.FileSelector(directory, recursive=True))
+        return [info.path for info in infos if info.type == pafs.FileType.File]
+
+    # -- parquet partitions ---------------------------------------------------------------------
+    def write_partition(self, table: Table, partition: Partition, data: pa.Table) -> str:
+        """Replace one partition with `data` (zstd parquet); returns the file's path."""
+        directory = self.path(table, partition)
+        target = f"{directory}/{PART_FILE}"
+        sink = pa.BufferOutputStream()
+        pq.write_table(data, sink, compression="zstd")
+        self.write_bytes_atomically(target, sink.getvalue().to_pybytes())
+        for stale in self._files_in(directory):
+            if stale != target and not stale.rsplit("/", 1)[-1].startswith(".tmp-"):
+                self.fs.delete_file(stale)
+        return target
+
+    def read_partition(self, table: Table, partition: Partition) -> pa.Table | None:
+        """One partition's rows (without the hive columns), or None if it was never written."""
+        files = [f for f in self._files_in(self.path(table, partition)) if f.endswith(".parquet")]
+        if not files:
+            return None
+        return pa.concat_tables(pq.read_table(f, filesystem=self.fs) for f in sorted(files))
+
+    def row_count(self, table: Table, partition: Partition) -> int | None:
+        """Rows in a partition from parquet footers alone, or None if it was never written."""
+        files = [f for f in self._files_in(self.path(table, partition)) if f.endswith(".parquet")]
+        if not files:
+            return None
+        return sum(pq.ParquetFile(self.fs.open_input_file(f)).metadata.num_rows for f in files)
+
+    def partition_values(self, table: Table, partition: Partition = ()) -> list[str]:
+        """Values of the next partition level below `partition` (e.g. every snapshot_date)."""
+        directory = self.path(table, partition)
+        if not self._exists(directory):
+            return []
+        infos = self.fs.get_file_info(pafs.FileSelector(directory, recursive=False))
+        names = [i.base_name for i in infos if i.type == pafs.FileType.Directory and "=" in i.base_name]
+        return sorted(name.split("=", 1)[1] for name in names)
+
+    def days_with_partition(self, table: Table, source: str) -> set[date]:
+        """Days that have a `<table>/snapshot_date=D/source=<source>/` partition, in one listing."""
+        root = self.path(table)
+        if not self._exists(root):
+            return set()
+        infos = self.fs.get_file_info(pafs.FileSelector(root, recursive=True))
+        suffix = f"/source={source}/{PART_FILE}"
+        return {
+            date.fromisoformat(info.path[: -len(suffix)].rsplit("snapshot_date=", 1)[1])
+            for info in infos
+            if info.path.endswith(suffix)
+        }
+
+    # -- raw payload archive --------------------------------------------------------------------
+    def write_raw(self, source: str, day: date, payloads: Iterable[RawPayload]) -> RawManifest:
+        """Keep payloads exactly as received, then the manifest that points at them (written last)."""
+        partition = raw_partition(source, day)
+        directory = self.path(RAW, partition)
+        entries = []
+        for payload in payloads:
+            relative = _safe_relative(payload.name)
+            self.write_bytes_atomically(f"{directory}/{relative}", payload.body)
+            entries.append(
+                {
+                    "name": payload.name,
+                    "file": relative,
+                    "url": payload.url,
+                    "http_status": payload.http_status,
+                    "fetched_at": payload.fetched_at.isoformat(),
+                    "sha256": payload.sha256,
+                    "bytes": len(payload.body),
+                }
+            )
+        written = RawManifest(source=source, snapshot_date=day, payloads=entries)
+        manifest_path = f"{directory}/{MANIFEST}"
+        self.write_bytes_atomically(manifest_path, written.to_json())
+        keep = {manifest_path} | {f"{directory}/{e['file']}" for e in entries}
+        for stale in self._files_in(directory):
+            if stale not in keep and not stale.rsplit("/", 1)[-1].startswith(".tmp-"):
+                self.fs.delete_file(stale)
+        return written
+
+    def read_raw_manifest(self, source: str, day: date) -> RawManifest | None:
+        body = self._read_json(f"{self.path(RAW, raw_partition(source, day))}/{MANIFEST}")
+        if body is None:
+            return None
+        return RawManifest(
+            source=body["source"],
+            snapshot_date=date.fromisoformat(body["snapshot_date"]),
+            payloads=body["payloads"],
+        )
+
+    def read_raw(self, source: str, day: date) -> tuple[RawManifest, list[RawPayload]] | None:
+        """The day's payloads of a source as they were received, or None if never fetched."""
+        manifest = self.read_raw_manifest(source, day)
+        if manifest is None:
+            return None
+        directory = self.path(RAW, raw_partition(source, day))
+        payloads = []
+        for entry in manifest.payloads:
+            with self.fs.open_input_stream(f"{directory}/{entry['file']}") as stream:
+                body = stream.read()
+            payloads.append(
+                RawPayload(
+                    name=entry["name"],
+                    url=entry["url"],
+                    http_status=entry["http_status"],
+                    fetched_at=datetime.fromisoformat(entry["fetched_at"]),
+                    body=body,
+                )
+            )
+        return manifest, payloads
+
+    # -- compacted observations -----------------------------------------------------------------
+    def compacted_dir(self, year: str) -> str:
+        """The folder of a year's compacted versions and of the manifest naming the current one."""
+        return self.path(COMPACTED_OBSERVATIONS, COMPACTED_OBSERVATIONS.partition(year=year))
+
+    def write_compaction_manifest(self, manifest: CompactionManifest) -> None:
+        """Switch the year's readers to `manifest.file` (already written) in one atomic write: they see the old
+        version or the new one, never both or neither."""
+        self.write_bytes_atomically(f"{self.compacted_dir(manifest.year)}/{MANIFEST}", manifest.to_json())
+
+    def read_compaction_manifest(self, year: str) -> CompactionManifest | None:
+        """The year's current version, or None while the year was never compacted."""
+        body = self._read_json(f"{self.compacted_dir(year)}/{MANIFEST}")
+        return None if body is None else CompactionManifest(**body)
+
+    def compaction_manifests(self) -> list[CompactionManifest]:
+        """The current version of every compacted year, by year."""
+        years = self.partition_values(COMPACTED_OBSERVATIONS)
+        return [manifest for year in years if (manifest := self.read_compaction_manifest(year)) is not None]
+
+
+def raw_partition(source: str, day: date) -> Partition:
+    return RAW.partition(source=source, snapshot_date=day)
+
+
+def _safe_relative(name: str) -> str:
+    """A payload name as a path inside its partition; refuses names that would escape it."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts) or parts[0] == MANIFEST:
+        raise ValueError(f"unsafe payload name {name!r}")
+    return "/".join(parts)
