@@ -53,8 +53,9 @@ def _view(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, scans: l
 
 
 def _scan(located: Callable[[str], str], paths: list[str], options: str = "") -> str:
+    """A read of the files; by column name, so partitions written before a column was added read it as null."""
     listed = ", ".join("'" + located(path).replace("'", "''") + "'" for path in paths)
-    return f"read_parquet([{listed}]{options})"
+    return f"read_parquet([{listed}], union_by_name = true{options})"
 
 
 def _hive_options(table: Table) -> str:
