@@ -19,6 +19,7 @@ from assets.keys import (
 from assets.partitions import DAILY_PARTITIONS, partition_days
 from assets.sources.landing import LandedRange, land_days
 from expectations.checks import evaluate_observation_checks, observation_check_specs
+from llmprices.http import HttpError, PayloadTooLarge
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import OBSERVATIONS, RAW
 from llmprices.payloads import RawPayload
@@ -111,7 +112,12 @@ def _payloads_for(spec, source, context, config: RawFetchConfig, day: date) -> l
             "prices with a past date. Land past days from captures instead (run config `archive_dir`).",
             allow_retries=False,
         )
-    return source.fetch(context.resources.http.client())
+    try:
+        return source.fetch(context.resources.http.fetch_client())
+    except (HttpError, PayloadTooLarge) as exc:
+        # One line with the host and the reason. Not retried: the client already retried what could help,
+        # within the source's deadline, and refused credentials stay refused.
+        raise dg.Failure(f"{spec.name}: {exc}", allow_retries=False) from None
 
 
 def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:

@@ -7,7 +7,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from llmprices.http import HttpClient
+from llmprices.http import FetchDeadlineExceeded, HttpClient, redact
 from llmprices.payloads import RawPayload
 from llmprices.sources.base import Listing, PayloadError, Rejection
 
@@ -90,15 +90,18 @@ def fetch_many(
     """GET each (name, url) with at most `http.max_concurrency` requests in flight.
 
     Returns the payloads in the order asked and, separately, the failures as {name, url, error}:
-    one URL failing (after the client's retries) never loses the others.
+    one URL failing (after the client's retries) never loses the others. Past the client's deadline the
+    whole fetch fails (FetchDeadlineExceeded).
     """
 
     def one(item: tuple[str, str]) -> RawPayload | dict:
         name, url = item
         try:
             response = http.get(url, headers=headers)
+        except FetchDeadlineExceeded:
+            raise  # the whole fetch is out of time: it fails, rather than land a part of the day
         except Exception as exc:  # noqa: BLE001 - any failure of one URL is recorded, not raised
-            return {"name": name, "url": url, "error": f"{type(exc).__name__}: {exc}"}
+            return {"name": name, "url": redact(url), "error": redact(f"{type(exc).__name__}: {exc}")}
         return RawPayload.from_response(name, response)
 
     if not urls:
