@@ -3,13 +3,16 @@ refused key is said once and never stored."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
-from conftest import hang
+from conftest import REPO_ROOT, hang
 
 from pipeline.runner import IngestRequest, run_ingest
 
@@ -100,3 +103,20 @@ def test_forbidden_is_not_retried_either(http_server, tmp_path, monkeypatch, sta
         "raw__artificialanalysis"
     ]
     assert len(http_server.requests) == 1
+
+
+def test_the_cli_takes_the_deadline_from_price_fetch_deadline_s(socket_server, tmp_path):
+    hanging = socket_server(hang)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "OPENROUTER_API_BASE": f"{hanging.base_url}/api/v1",
+        "PRICE_FETCH_DEADLINE_S": "2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "run", "--source", "openrouter", "--lake", str(tmp_path / "lake")],
+        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert f"openrouter: http://{hanging.host_port}/api/v1/models: no complete answer" in done.stdout
+    assert "would pass the 2 s fetch deadline (PRICE_FETCH_DEADLINE_S)" in done.stdout
