@@ -1,5 +1,6 @@
-"""What watches the pipeline: the automation that makes alerts follow the data, and the run-failure alert to
-operators. (The freshness checks of every live source run on a schedule, `pipeline/schedules.py`.)
+"""What watches the pipeline: the automation that makes alerts follow the data, the run-failure alert to
+operators, and the sensor that marks failed the runs a killed `llmprices` left running (`pipeline.monitoring`).
+(The freshness checks of every live source run on a schedule, `pipeline/schedules.py`.)
 
 Alerts follow the data by declarative automation rather than an asset sensor: the conditions live on the
 assets (`price_changes` after any source lands today, `alert_deliveries` eagerly after `price_changes`), are
