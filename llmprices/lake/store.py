@@ -34,6 +34,8 @@ LAKE_URI_ENV = "PRICE_LAKE_URI"
 PART_FILE = "part-0.parquet"
 MANIFEST = "manifest.json"
 TMP_PREFIX = ".tmp-"
+#: A partition file under this size may hold no row (an empty one is ~3.4 KiB of schema); above it, it has rows.
+MAYBE_EMPTY_BYTES = 16 * 1024
 #: Leftovers (temp files, files no manifest names) younger than this are not swept: another writer's, maybe.
 LEFTOVER_GRACE = timedelta(hours=1)
 
@@ -214,13 +216,27 @@ class Lake:
 
     def days_with_partition(self, table: Table, source: str) -> set[date]:
         """Days that have a `<table>/snapshot_date=D/source=<source>/` partition, in one listing."""
+        return set(self._day_files(table, source))
+
+    def days_with_rows(self, table: Table, source: str) -> set[date]:
+        """Days whose partition holds rows. From the same listing: only a file small enough to be empty has its
+        footer read (an empty partition's file is a few KiB of schema; a day with rows is far larger)."""
+        return {
+            day
+            for day, info in self._day_files(table, source).items()
+            if info.size is None
+            or info.size >= MAYBE_EMPTY_BYTES
+            or pq.ParquetFile(self.fs.open_input_file(info.path)).metadata.num_rows
+        }
+
+    def _day_files(self, table: Table, source: str) -> dict[date, pafs.FileInfo]:
         root = self.path(table)
         if not self._exists(root):
-            return set()
+            return {}
         infos = self.fs.get_file_info(pafs.FileSelector(root, recursive=True))
         suffix = f"/source={source}/{PART_FILE}"
         return {
-            date.fromisoformat(info.path[: -len(suffix)].rsplit("snapshot_date=", 1)[1])
+            date.fromisoformat(info.path[: -len(suffix)].rsplit("snapshot_date=", 1)[1]): info
             for info in infos
             if info.path.endswith(suffix)
         }

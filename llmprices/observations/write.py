@@ -102,8 +102,7 @@ def held_reason(lake: Lake, source: str, day: date) -> Hold | None:
 def landed_days(lake: Lake, source: str) -> set[date]:
     """Days with a published partition holding rows: what a resumed backfill skips. (Older versions wrote empty
     partitions for days without rows; those are not landed days.)"""
-    days = lake.days_with_partition(OBSERVATIONS, source)
-    return {day for day in days if lake.row_count(OBSERVATIONS, _partition(source, day))}
+    return lake.days_with_rows(OBSERVATIONS, source)
 
 
 def previous_row_count(lake: Lake, source: str, day: date) -> int | None:
