@@ -181,7 +181,7 @@ def _metadata(lake: Lake, source: str, landed: LandedRange, previous: int | None
     valid, quarantined = landed.observations, landed.quarantined
     reasons = quarantined["reason"].value_counts().head(8)
     metadata = {
-        "dagster/row_count": len(valid),
+        "dagster/row_count": int(landed.day_counts[written.published].sum()),  # published rows, not held ones
         "days": len(landed.day_counts),
         "payloads": landed.payloads,
         "quarantined_rows": len(quarantined),
