@@ -1,13 +1,15 @@
 """Dagster asset checks on a partition of price observations, evaluated with GX.
 
-The observations asset declares `observation_check_specs(...)` as its `check_specs` and, after
-writing a partition or a range of them, yields `evaluate_observation_checks(...)`. The two blocking checks stop
-downstream assets on a broken partition; the ratio check only warns a human.
+The observations asset declares `observation_check_specs(...)` as its `check_specs`, evaluates
+`evaluate_observation_checks(...)` on the rows of a day or a range before writing them, holds back the days a
+blocking check failed on (`holds`: they are not published) and yields the results. The two blocking checks also
+stop downstream assets; the ratio check only warns a human.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import dagster as dg
 import pandas as pd
@@ -28,8 +30,11 @@ from expectations.suites import (
     schema_and_key_expectations,
     with_output_input_ratio,
 )
+from llmprices.observations.write import Hold
 
 SCHEMA_AND_KEYS = "schema_and_keys"
+#: Metadata of the blocking checks: the days they found wrong (held back, not published).
+BLOCKED_DAYS = "blocked_days"
 ROW_COUNT_VS_PREVIOUS = "row_count_vs_previous"
 OUTPUT_INPUT_RATIO = "output_input_ratio"
 
@@ -90,10 +95,28 @@ def evaluate_observation_checks(
     count_outcome = validate(counts, "observation_daily_row_counts", daily_row_count_expectations()).results
     asset_key = dg.AssetKey.from_coercible(asset_key)
     return [
-        _schema_result(asset_key, frame, outcome[: len(schema)], keys),
+        _schema_result(asset_key, frame, outcome[: len(schema)], keys, list(day_counts.index)),
         _row_count_result(asset_key, counts, count_outcome),
         _ratio_result(asset_key, frame, outcome[len(schema)], has_prices),
     ]
+
+
+def holds(results: list[dg.AssetCheckResult]) -> dict[date, Hold]:
+    """The days a failed blocking check found wrong, with the check(s) and what they said: days not to publish."""
+    found: dict[date, list[dg.AssetCheckResult]] = {}
+    for result in results:
+        if result.passed or result.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        for day in result.metadata[BLOCKED_DAYS].data:
+            found.setdefault(date.fromisoformat(day), []).append(result)
+    return {
+        day: Hold(", ".join(r.check_name for r in failed), " ".join(r.description or "" for r in failed))
+        for day, failed in found.items()
+    }
+
+
+def _blocked(days) -> dg.MetadataValue:
+    return dg.MetadataValue.json(sorted({pd.Timestamp(day).date().isoformat() for day in days}))
 
 
 def _row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcome]) -> dg.AssetCheckResult:
@@ -111,6 +134,7 @@ def _row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcom
     else:
         description = _range_description(counts, failing, passed)
     metadata["failed_expectations"] = dg.MetadataValue.json([_name(r) for r in results if not r.success])
+    metadata[BLOCKED_DAYS] = _blocked(failing[SNAPSHOT_DATE])
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=ROW_COUNT_VS_PREVIOUS,
@@ -143,20 +167,22 @@ def _range_description(counts: pd.DataFrame, failing: pd.DataFrame, passed: bool
     if passed:
         return f"All {len(counts)} days within {_TOLERANCE} of the day before."
     lines = [
-        f"{row.snapshot_date}: {int(row.row_count)} rows vs {int(row.previous_row_count)} the day before"
+        f"{row.snapshot_date}: {int(row.row_count)} rows vs {int(row.previous_row_count)} on the last good day before"
         for row in failing.head(MAX_EXAMPLES).itertuples()
     ]
-    return f"{len(failing)} of {len(counts)} days outside {_TOLERANCE} of the day before: " + "; ".join(lines)
+    return f"{len(failing)} of {len(counts)} days outside {_TOLERANCE} of the last good day: " + "; ".join(lines)
 
 
-def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.AssetCheckResult:
-    problems, failed, examples = [], [], []
+def _schema_result(key, df, results: list[ExpectationOutcome], keys, days: list) -> dg.AssetCheckResult:
+    """Failing rows block their days; a table-level failure (a column missing or of the wrong type) every day."""
+    problems, failed, examples, everything = [], [], [], False
     for r in results:
         if r.success:
             continue
         failed.append(_name(r))
         column = r.column
         targets = [column] if column else r.kwargs.get("column_list", [])
+        everything = everything or not r.unexpected_rows
         if r.expectation_type == "expect_table_columns_to_match_set":
             missing = r.details.get("details", {}).get("mismatched", {}).get("missing", [])
             problems.append(f"missing columns: {', '.join(missing)}")
@@ -173,7 +199,12 @@ def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.Asset
             problems.append(f"{r.unexpected_count} rows share a listing key ({', '.join(keys)})")
             examples += r.unexpected_rows
     passed = not failed
-    metadata = {"row_count": len(df), "failed_expectations": dg.MetadataValue.json(failed)}
+    blocked = days if everything or SNAPSHOT_DATE not in df.columns else df[SNAPSHOT_DATE].iloc[sorted(set(examples))]
+    metadata = {
+        "row_count": len(df),
+        "failed_expectations": dg.MetadataValue.json(failed),
+        BLOCKED_DAYS: _blocked(blocked if failed else []),
+    }
     if examples:
         metadata["failing_examples"] = _examples_md(df, examples, keys)
     description = (

@@ -22,6 +22,7 @@ import dagster as dg
 
 from llmprices.lake.store import Lake, lake_uri_from_env
 from llmprices.lake.tables import OBSERVATIONS, RAW
+from llmprices.observations.write import landed_days
 from llmprices.sources.archive import archived_days
 from llmprices.sources.importers import Importer, OnStaged, StagingReport
 from pipeline.jobs import DAILY_ANALYTICS, DAILY_HISTORY, PRICE_CHANGES_BACKFILL
@@ -60,7 +61,7 @@ def plan_days(
 ) -> BackfillPlan:
     """The plan for a history that has captures on `captured_days`."""
     captured = sorted(d for d in set(captured_days) if (start is None or d >= start) and (end is None or d <= end))
-    landed = set() if force else lake.days_with_partition(OBSERVATIONS, source)
+    landed = set() if force else landed_days(lake, source)
     todo = [d for d in captured if d not in landed]
     return BackfillPlan(source, captured, todo, _spans(todo, landed), frozenset(landed))
 

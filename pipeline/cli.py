@@ -66,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     back.add_argument("--lake", help=LAKE_HELP)
 
+    acc = commands.add_parser(
+        "accept", help="publish a day of a source that a failed blocking check held back (look at it first)"
+    )
+    acc.add_argument("source", help="e.g. openrouter")
+    acc.add_argument("day", type=date.fromisoformat, help="YYYY-MM-DD")
+    acc.add_argument("--lake", help=LAKE_HELP)
+
     cov = commands.add_parser(
         "coverage", help="share of open-weight text-model rows of OpenRouter captures with a canonical model"
     )
@@ -77,9 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backfill" and bool(args.git) != bool(args.path):
         back.error("--path goes with --git (and --git needs --path)")
     warnings.filterwarnings("ignore", message=r".*currently in (beta|preview)")  # Dagster's API-status notices
-    handler = {"run": _run, "demo": _demo, "import-csv": _import_csv, "coverage": _coverage, "backfill": _backfill}[
-        args.command
-    ]
+    handler = {
+        "run": _run,
+        "demo": _demo,
+        "import-csv": _import_csv,
+        "coverage": _coverage,
+        "backfill": _backfill,
+        "accept": _accept,
+    }[args.command]
     return handler(args)
 
 
@@ -258,6 +270,23 @@ def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
             print(f"{job:<24} " + ("succeeded" if result.success else "FAILED: " + "; ".join(_step_failures(result))))
             status = max(status, 0 if result.success else 1)
     return status
+
+
+def _accept(args) -> int:
+    """Publish a held-back day as it is, and tell Dagster (a materialization that says who published it)."""
+    from llmprices.lake.store import Lake, lake_uri_from_env
+    from llmprices.observations.write import accept_held, held_reason
+    from pipeline.runner import instance_for_cli, record_accepted
+
+    lake = Lake(args.lake or lake_uri_from_env())
+    hold = held_reason(lake, args.source, args.day)
+    if hold is None:
+        print(f"accept: no day {args.day} of {args.source} is held back in {lake.root_uri}", file=sys.stderr)
+        return 2
+    rows = accept_held(lake, args.source, args.day)
+    record_accepted(instance_for_cli(), args.source, args.day, rows, hold)
+    print(f"{args.source} {args.day}: published {rows} rows held back by {hold.check}: {hold.reason}")
+    return 0
 
 
 def _coverage(args) -> int:

@@ -189,8 +189,8 @@ def test_a_source_serving_garbage_fails_alone_and_loses_nothing(shared_data, htt
 
     landed = query(tmp_path, "observations", "select source, count(*) as n from {table} group by all")
     assert landed.set_index("source")["n"].to_dict() == {"huggingface": 6}
-    kept = tmp_path / "raw" / "source=openrouter" / f"snapshot_date={TODAY}" / "models.json"
-    assert kept.read_bytes() == garbage
+    _, [kept] = Lake(str(tmp_path)).read_raw("openrouter", TODAY)
+    assert kept.name == "models.json" and kept.body == garbage
     quarantined = query(tmp_path, "quarantine", "select * from {table} where source = 'openrouter'")
     assert quarantined["failed_check"].tolist() == ["payload"]
     assert quarantined["reason"][0].startswith("models.json is not JSON")

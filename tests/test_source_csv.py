@@ -78,7 +78,7 @@ def test_parse_each_day():
     ]
     assert [r.reason for r in jan13.rejections] == [
         "line 5: repeats line 4 (Lambda, llama3.1-405b-instruct-fp8, quantization fp8)",
-        "line 7: context_length='128k' is not an integer",
+        "line 7: context_length='128k' is not a whole number of tokens",
     ]
     assert jan13.rejections[1].record["line"] == 7
 

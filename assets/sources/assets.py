@@ -17,10 +17,12 @@ from assets.keys import (
     source_resource_key,
 )
 from assets.partitions import DAILY_PARTITIONS, partition_days
-from assets.sources.landing import LandedRange, land_days
-from expectations.checks import evaluate_observation_checks, observation_check_specs
+from assets.sources.landing import LandedRange, parse_and_validate
+from expectations.checks import evaluate_observation_checks, holds, observation_check_specs
+from llmprices.http import HttpError, PayloadTooLarge
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import OBSERVATIONS, RAW
+from llmprices.observations.write import WrittenDays, previous_row_count
 from llmprices.payloads import RawPayload
 from llmprices.sources.archive import ArchiveMissing, read_archive_day
 from llmprices.sources.base import SourceNotConfigured, SourceSpec
@@ -111,7 +113,12 @@ def _payloads_for(spec, source, context, config: RawFetchConfig, day: date) -> l
             "prices with a past date. Land past days from captures instead (run config `archive_dir`).",
             allow_retries=False,
         )
-    return source.fetch(context.resources.http.client())
+    try:
+        return source.fetch(context.resources.http.fetch_client())
+    except (HttpError, PayloadTooLarge) as exc:
+        # One line with the host and the reason. Not retried: the client already retried what could help,
+        # within the source's deadline, and refused credentials stay refused.
+        raise dg.Failure(f"{spec.name}: {exc}", allow_retries=False) from None
 
 
 def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
@@ -134,37 +141,47 @@ def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     def observations(context: dg.AssetExecutionContext):
         lake = context.resources.lake.lake()
         days = partition_days(context)
-        previous = _previous_row_count(lake, spec.name, days[0])
-        landed = land_days(lake, spec.name, days)
+        previous = previous_row_count(lake, spec.name, days[0])
+        landed = parse_and_validate(lake, spec.name, days)
         if landed.day_counts.empty:
             raise dg.Failure(
                 f"{spec.name}: nothing to parse: " + "; ".join(landed.missing_days[:5]), allow_retries=False
             )
-        yield from evaluate_observation_checks(key, landed.observations, landed.day_counts, previous)
-        yield dg.MaterializeResult(metadata=_metadata(lake, spec.name, landed, previous))
-        if landed.payload_errors:
+        checks = evaluate_observation_checks(key, landed.observations, landed.day_counts, previous)
+        written = landed.write(lake, holds(checks))  # a day a blocking check failed on is held back, unpublished
+        yield from checks
+        if written.published:
+            yield dg.MaterializeResult(metadata=_metadata(lake, spec.name, landed, previous, written))
+        problems = _problems(spec.name, landed, written)
+        if problems:
             raise dg.Failure(
-                f"{spec.name}: {len(landed.payload_errors)} payload(s) could not be read "
-                "(kept in raw/ and quarantine/)",
+                "; ".join(problems),
                 metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in landed.payload_errors[:20]))},
             )
 
     return observations
 
 
-def _previous_row_count(lake: Lake, source: str, day: date) -> int | None:
-    """Rows of the source's latest partition before `day` (gaps happen), None if there is none."""
-    earlier = [d for d in lake.days_with_partition(OBSERVATIONS, source) if d < day]
-    if not earlier:
-        return None
-    return lake.row_count(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=max(earlier), source=source))
+def _problems(source: str, landed: LandedRange, written: WrittenDays) -> list[str]:
+    """What makes the step fail though good days were published: days not landed, payloads not read."""
+    problems = []
+    if written.without_rows:
+        days = ", ".join(d.isoformat() for d in written.without_rows[:10])
+        problems.append(f"{source}: {len(written.without_rows)} day(s) without a valid row, not landed ({days})")
+    if written.held and not written.published:
+        problems.append(f"{source}: every day held back by a blocking check (`llmprices accept` publishes one)")
+    if landed.payload_errors:
+        problems.append(
+            f"{source}: {len(landed.payload_errors)} payload(s) could not be read (kept in raw/ and quarantine/)"
+        )
+    return problems
 
 
-def _metadata(lake: Lake, source: str, landed: LandedRange, previous: int | None) -> dict:
+def _metadata(lake: Lake, source: str, landed: LandedRange, previous: int | None, written: WrittenDays) -> dict:
     valid, quarantined = landed.observations, landed.quarantined
     reasons = quarantined["reason"].value_counts().head(8)
     metadata = {
-        "dagster/row_count": len(valid),
+        "dagster/row_count": int(landed.day_counts[written.published].sum()),  # published rows, not held ones
         "days": len(landed.day_counts),
         "payloads": landed.payloads,
         "quarantined_rows": len(quarantined),
@@ -177,6 +194,10 @@ def _metadata(lake: Lake, source: str, landed: LandedRange, previous: int | None
         ),
         "lake_path": lake.path(OBSERVATIONS) + f"/snapshot_date=*/source={source}/",
     }
+    if written.held:
+        metadata["held_back_days"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in written.held[:50]))
+    if written.without_rows:
+        metadata["days_without_rows"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in written.without_rows[:50]))
     if landed.missing_days:
         metadata["days_without_raw"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in landed.missing_days[:50]))
     return metadata

@@ -115,10 +115,13 @@ def load_config(path: str | Path) -> AlertConfig:
     except (OSError, yaml.YAMLError) as exc:
         raise AlertConfigError(f"alert rules {path}: cannot read: {exc}") from None
     try:
-        return AlertConfig.model_validate(document)
+        config = AlertConfig.model_validate(document)
     except ValidationError as exc:
         problems = "; ".join(_problem(e) for e in exc.errors())
         raise AlertConfigError(f"alert rules {path}: {problems}") from None
+    for sink in config.sinks.values():
+        sink.register_secrets()
+    return config
 
 
 def alert_id(rule: str, sink: str, change_id: str) -> str:

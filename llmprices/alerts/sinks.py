@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llmprices.alerts.alert import Alert
-from llmprices.http import REDACTED, HttpClient, HttpError, keep_url_out_of_logs
+from llmprices.http import REDACTED, HttpClient, HttpError, register_secret
 from llmprices.warehouse.changes import CHEAPEST_PROVIDER_CHANGED, DELISTED, LISTED
 
 #: A receiver's answer is read (to finish the exchange) up to this size.
@@ -52,6 +52,13 @@ class Sink(BaseModel):
     def secret_envs(self) -> list[str]:
         """Names of the environment variables whose values must never be shown."""
         return []
+
+    def register_secrets(self) -> None:
+        """Register the secret values this sink reads (see `llmprices.http.redact`), so no error, log line or
+        stored string of any part of the project can show them."""
+        for name in self.secret_envs():
+            if os.environ.get(name):
+                register_secret(os.environ[name])
 
     def redact(self, text: str) -> str:
         """`text` with every secret value masked; a URL keeps its host, and its path is masked on its own too,
@@ -223,7 +230,7 @@ def _post_json(url: str, body: dict[str, Any], headers: dict[str, str], timeout_
     """POST once; a failure says what happened (the status, or the kind of network failure), never the URL."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise DeliveryError("the webhook URL is not an http(s) URL")
-    keep_url_out_of_logs(url)
+    register_secret(url)
     http = HttpClient(max_retries=0, max_payload_bytes=MAX_ANSWER_BYTES)
     try:
         http.post_json(url, body, headers=headers, timeout_s=timeout_s)

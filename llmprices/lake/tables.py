@@ -140,6 +140,22 @@ QUARANTINE = Table(
     "records kept out of observations, with the reason, the check that failed and the original record",
 )
 
+#: A day of observations that failed a blocking check: kept whole, apart from `observations`, which readers never
+#: see it in, until a person accepts it (`llmprices accept SOURCE DAY`) or the next good run of the day replaces it.
+HELD_OBSERVATIONS = Table(
+    "held/observations",
+    ("snapshot_date", "source"),
+    pa.schema(
+        [
+            *OBSERVATIONS.schema,
+            pa.field("held_check", pa.string(), nullable=False),
+            pa.field("held_reason", pa.string(), nullable=False),
+        ]
+    ),
+    "days of observations held back by a failed blocking check (`held_check`, `held_reason`), not published",
+    view="held_observations",
+)
+
 # -- catalog -----------------------------------------------------------------------------------------
 CATALOG = Table(
     "catalog",
@@ -366,6 +382,7 @@ TABLES: Mapping[str, Table] = {
     for table in (
         OBSERVATIONS,
         QUARANTINE,
+        HELD_OBSERVATIONS,
         CATALOG,
         UNMATCHED_MODELS,
         HISTORY,

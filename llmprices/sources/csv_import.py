@@ -15,6 +15,7 @@ from datetime import date
 
 from llmprices.payloads import RawPayload
 from llmprices.sources.base import Listing, ParsedPayload, PayloadError, Rejection, SourceSpec
+from llmprices.sources.common import MAX_INT
 from llmprices.sources.prices import BadPrice, usd_per_mtok
 from llmprices.sources.providers import canonical_provider
 
@@ -148,7 +149,9 @@ def _parse_row(row: list[str], line: int, index: dict[str, int], day: date, pars
         try:
             context_length = int(context_text.replace(",", "").replace("_", ""))
         except ValueError:
-            reject(f"context_length={context_text!r} is not an integer")
+            context_length = None
+        if context_length is None or not 0 <= context_length <= MAX_INT:
+            reject(f"context_length={context_text!r} is not a whole number of tokens")
             return
     quantization = (values.get("quantization") or "").lower() or None
     key = (provider, model, quantization or "")
