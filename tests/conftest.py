@@ -95,3 +95,19 @@ def http_server() -> Iterator[LocalServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+HUB_FIXTURES = FIXTURES / "hub"
+
+
+@pytest.fixture
+def hub_server(http_server: LocalServer) -> LocalServer:
+    """The local server answering like the Hugging Face Hub from `fixtures/hub/` (provenance in its README):
+    model info at `/api/models/{repo}`, files at `/{repo}/resolve/main/config.json`; other repos are 404s."""
+    for info in (HUB_FIXTURES / "api" / "models").glob("*/*.json"):
+        repo = f"{info.parent.name}/{info.stem}"
+        http_server.add_file(f"/api/models/{repo}", info)
+        config = HUB_FIXTURES / "files" / repo / "config.json"
+        if config.is_file():
+            http_server.add_file(f"/{repo}/resolve/main/config.json", config)
+    return http_server
