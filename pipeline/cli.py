@@ -275,7 +275,14 @@ def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
 
 def _coverage(args) -> int:
     from llmprices.catalog import hf_params
-    from llmprices.catalog.coverage import Curation, ask_hub_about, open_weight_text_rows, sized_rows, summarize
+    from llmprices.catalog.coverage import (
+        Curation,
+        ask_hub_about,
+        describe,
+        open_weight_text_rows,
+        sized_rows,
+        summarize,
+    )
     from llmprices.catalog.hub_cache import HubAnswers, read_hub_answers
     from llmprices.http import HttpClient
     from llmprices.lake.store import Lake
@@ -298,24 +305,7 @@ def _coverage(args) -> int:
         finally:
             http.close()
         print(f"asked the Hub at {api_base}: {len(got)} repos answered")
-    f = summarize(sized_rows(rows, curation, answers.params))
-    rows_n, by = max(f["rows"], 1), f["sized_by"]
-    print(
-        f"{f['days']} days, {f['rows']} open-weight text-model rows: {f['matched']} with a curated model "
-        f"({f['matched'] / rows_n:.2%}), {f['sized']} sized ({f['sized'] / rows_n:.2%}: curated {by['curated']}, "
-        f"Hub {by['hub']}, name {by['name']})"
-    )
-    print(f"worst day {f['worst_day']}: {f['worst_day_share']:.2%} sized; {f['days_below_90']} days below 90%")
-    print(
-        f"newest day {f['newest_day']}: {f['newest_rows']} rows, {f['newest_sized']} sized "
-        f"({f['newest_sized'] / max(f['newest_rows'], 1):.2%})"
-    )
-    print(
-        f"MoE rows with both total and active: {f['moe_both']} of {f['moe_rows']} "
-        f"({f['moe_both'] / max(f['moe_rows'], 1):.2%}); newest day {f['newest_moe_both']} of {f['newest_moe_rows']}"
-    )
-    for model_id, count in f["top_unsized"]:
-        print(f"  unsized: {model_id} ({count} rows)")
+    print(describe(summarize(sized_rows(rows, curation, answers.params))))
     return 0
 
 

@@ -11,22 +11,23 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from llmprices.catalog.catalog import catalog_from_observations, load_curated, repos_to_ask
+from llmprices.catalog.catalog import load_curated
 from llmprices.catalog.coverage import (
     Curation,
+    ask_hub_about,
     coverage_by_source,
     name_agreement,
     open_weight_text_rows,
-    openrouter_open_weight_coverage,
     openrouter_rows,
     sized_rows,
     summarize,
 )
-from llmprices.catalog.hub_cache import HubAnswers, ask_hub
+from llmprices.catalog.hub_cache import HubAnswers
 from llmprices.catalog.matcher import resolve
 from llmprices.http import HttpClient
 
 LLAMA_70B = "meta-llama/llama-3.1-70b-instruct"
+HUB_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hub"
 
 
 def _provider_name(provider_id: str) -> str:
@@ -138,7 +139,7 @@ def test_open_weight_text_rows_definition(tmp_path):
         ],
     )
     assert len(openrouter_rows(tmp_path)) == 7
-    result = openrouter_open_weight_coverage(tmp_path)
+    result = summarize(sized_rows(open_weight_text_rows(tmp_path), Curation.shipped()))
     figures = ("days", "rows", "matched", "sized", "sized_by", "newest_day", "newest_rows", "newest_sized")
     assert {key: result[key] for key in figures} == {
         "days": 2,
@@ -192,17 +193,18 @@ def test_the_rules_alone_size_as_much_as_the_curated_sizes_they_can_reproduce(op
 
 
 def test_with_the_hub_fixture_98_percent_are_sized_on_every_day(open_weight_rows, hub_server):
-    """The Hub is asked about every open-weight repo (the local Hub answers for the fixture repos, 404s the
-    rest): the newest day's rows the names could not size are sized by it."""
-    curation = Curation.shipped()
-    offline = catalog_from_observations(open_weight_rows, {}, curation.curated, curation.matcher.resolve)
-    answers, http = HubAnswers(), HttpClient(max_retries=0, read_timeout_s=5)
+    """The Hub is asked about every open-weight repo of the history (the local Hub answers for the fixture repos
+    and 404s the rest): it sizes the rows the curated table and the names could not."""
+    curation, answers = Curation.shipped(), HubAnswers()
+    http = HttpClient(max_retries=0, read_timeout_s=5)
     try:
-        asked = ask_hub(http, repos_to_ask(offline.catalog), answers, datetime.now(UTC),
-                        api_base=f"{hub_server.base_url}/api", files_base=hub_server.base_url)  # fmt: skip
+        asked = ask_hub_about(open_weight_rows, curation, answers, http, datetime.now(UTC),
+                              api_base=f"{hub_server.base_url}/api", files_base=hub_server.base_url)  # fmt: skip
     finally:
         http.close()
-    assert len(asked) == len(repos_to_ask(offline.catalog))  # a 404 is an answer too
+    fixtures = {f"{info.parent.name}/{info.stem}" for info in (HUB_FIXTURES / "api" / "models").glob("*/*.json")}
+    sized_by_the_hub = {params.repo for params in asked if params.params_total_b is not None}
+    assert sized_by_the_hub == {params.repo for params in asked} & fixtures and len(sized_by_the_hub) == 21
     result = summarize(sized_rows(open_weight_rows, curation, answers.params))
     assert result["sized"] / result["rows"] >= 0.98 and result["worst_day_share"] >= 0.98
     assert result["newest_sized"] == result["newest_rows"] == 199

@@ -164,6 +164,24 @@ def summarize(rows: pd.DataFrame, top: int = 20) -> dict:
     }
 
 
+def describe(figures: dict) -> str:
+    """`summarize`'s figures as `llmprices coverage` prints them."""
+    rows, by, moe = max(figures["rows"], 1), figures["sized_by"], max(figures["moe_rows"], 1)
+    lines = [
+        f"{figures['days']} days, {figures['rows']} open-weight text-model rows: {figures['matched']} with a curated "
+        f"model ({figures['matched'] / rows:.2%}), {figures['sized']} sized ({figures['sized'] / rows:.2%}: curated "
+        f"{by['curated']}, Hub {by['hub']}, name {by['name']})",
+        f"worst day {figures['worst_day']}: {figures['worst_day_share']:.2%} sized; {figures['days_below_90']} days "
+        "below 90%",
+        f"newest day {figures['newest_day']}: {figures['newest_rows']} rows, {figures['newest_sized']} sized "
+        f"({figures['newest_sized'] / max(figures['newest_rows'], 1):.2%})",
+        f"MoE rows with both total and active: {figures['moe_both']} of {figures['moe_rows']} "
+        f"({figures['moe_both'] / moe:.2%}); newest day {figures['newest_moe_both']} of {figures['newest_moe_rows']}",
+        *(f"  unsized: {model_id} ({count} rows)" for model_id, count in figures["top_unsized"]),
+    ]
+    return "\n".join(lines)
+
+
 def ask_hub_about(
     rows: pd.DataFrame,
     curation: Curation,
@@ -175,18 +193,10 @@ def ask_hub_about(
     files_base: str = DEFAULT_FILES_BASE,
 ) -> list[HubParams]:
     """Ask the Hub about the open-weight repos of the models of `rows` that `answers` has no (fresh) answer
-    for, as the `model_catalog` asset does; returns the answers, also added to `answers`."""
+    for; returns the answers, also added to `answers`."""
     observed = catalog_from_observations(rows, answers.params, curation.curated, curation.matcher.resolve)
-    due = answers.due(repos_to_ask(observed.catalog), now)
+    due = answers.due(repos_to_ask(observed.catalog[observed.catalog["model"].isin(set(observed.keys))]), now)
     return ask_hub(http, due, answers, now, api_base=api_base, files_base=files_base)
-
-
-def openrouter_open_weight_coverage(
-    payload_dir: Path, curation: Curation | None = None, hub: Mapping[str, HubParams] | None = None, top: int = 20
-) -> dict:
-    """`summarize` of the open-weight text-model rows of OpenRouter captures (`open_weight_text_rows`), with the
-    shipped curation unless another is given, and the Hub's answers in `hub` (repo, lower-case -> HubParams)."""
-    return summarize(sized_rows(open_weight_text_rows(payload_dir), curation or Curation.shipped(), hub), top)
 
 
 def name_agreement(listings: pd.DataFrame, curation: Curation) -> pd.DataFrame:
