@@ -147,3 +147,4 @@ def test_repo_name_before_listing_id_and_a_total_before_an_active_only_reading()
     assert size_from_names("moonshotai/Kimi-VL-A3B-Thinking", "moonshotai/kimi-vl-a3b-thinking-16b").total_b == 16.0
     assert size_from_names("moonshotai/Kimi-VL-A3B-Thinking").active_b == 3.0
     assert size_from_names("z-ai/glm-5", None) is None
+    assert size_from_names("together-ai-21.1b-41b") is None  # a price tier, not a model: two sizes

@@ -166,6 +166,7 @@ def agrees(name: NameSize, total_b: float | None, active_b: float | None) -> dic
 
 def size_from_names(*names: str | None) -> NameSize | None:
     """The first name (in the order given: a repo before a listing id) that states a total; else the first
-    that states anything (an active-only `kimi-vl-a3b` still says MoE); None when no name says a size."""
-    readings = [size for name in names if name and (size := sizes_from_name(name)) is not None]
+    that states anything (an active-only `kimi-vl-a3b` still says MoE); None when no name says a size. An
+    ambiguous name (two sizes: `olmoe-1b-7b`, Together's price tier `together-ai-21.1b-41b`) says nothing."""
+    readings = [size for name in names if name and (size := sizes_from_name(name)) is not None and not size.ambiguous]
     return next((size for size in readings if size.total_b is not None), readings[0] if readings else None)
