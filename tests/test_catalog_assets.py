@@ -123,6 +123,21 @@ def test_model_catalog_offline_uses_curated_sizes_and_names(lake_root, http_serv
     ]  # fmt: skip
 
 
+def test_partitions_landed_before_model_hint_existed_take_the_repo_named_later(tmp_path, http_server):
+    """An observations file without the column (landed before it was added) reads it as null; its listing is
+    the model of the repo its source named for the same id later, seen since the earlier day."""
+    root = tmp_path / "lake"
+    payload = RawPayload("payload.json", "http://127.0.0.1/openrouter", 200, FETCHED, b"old day")
+    table, _ = observations_table([ParsedPayload(payload, [openrouter("z-ai/glm-5")])])
+    old = table.drop_columns(["model_hint"])
+    Lake(str(root)).write_partition(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=D1, source="openrouter"), old)
+    land(root, D2, "openrouter", [openrouter("z-ai/glm-5", "zai-org/GLM-5")])
+    offline = {"ops": {"model_catalog": {"config": {"enrich_from_hub": False}}}}
+    assert dg.materialize([model_catalog], resources=resources(root, http_server), run_config=offline).success
+    glm = read(root, "catalog").set_index("model").loc["zai-org/glm-5"]
+    assert (glm["hf_repo"], glm["open_weights"], glm["first_seen"]) == ("zai-org/GLM-5", True, pd.Timestamp(D1))
+
+
 def test_new_models_lists_the_days_first_listings_with_how_they_were_sized(lake_root, hub_server):
     """Day 2's new models; the Hub is asked about their repos at once; the priced one nothing sizes is a WARN."""
     result = dg.materialize([new_models], resources=resources(lake_root, hub_server), partition_key=D2.isoformat())

@@ -141,7 +141,7 @@ def _catalog_row(
     curated = row if row is not None else pd.Series(dtype=object)
     hub = answer if answer is not None and answer.params_total_b is not None else None
     name_total = name.total_b if name else None
-    total = first_known(curated.get("params_total_b"), hub and hub.params_total_b, name_total)
+    total = first_known(curated.get("params_total_b"), hub.params_total_b if hub else None, name_total)
     if total is None:
         source = None
     elif pd.notna(curated.get("params_total_b")):
@@ -151,11 +151,13 @@ def _catalog_row(
     else:
         source = "name (estimate)" if name.estimated else "name"
     is_moe = first_known(curated.get("is_moe"), answer.is_moe if answer else None, name.is_moe if name else None)
-    active = first_known(curated.get("params_active_b"), hub and hub.params_active_b, name.active_b if name else None)
+    active = first_known(
+        curated.get("params_active_b"), hub.params_active_b if hub else None, name.active_b if name else None
+    )
     if active is None and is_moe is False:
         active = total
     open_weights = first_known(curated.get("open_weights"), True if repo else None)
-    effective = first_known(hub and hub.params_effective_b, name_total if name and name.effective else None)
+    effective = first_known(hub.params_effective_b if hub else None, name_total if name and name.effective else None)
     return {
         "model": model,
         "family": curated.get("family"),
