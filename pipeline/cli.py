@@ -74,10 +74,23 @@ def main(argv: list[str] | None = None) -> int:
     acc.add_argument("--lake", help=LAKE_HELP)
 
     cov = commands.add_parser(
-        "coverage", help="share of open-weight text-model rows of OpenRouter captures with a canonical model"
+        "coverage",
+        help="share of open-weight text-model rows of OpenRouter captures with a curated model, and with a size",
     )
     cov.add_argument(
         "openrouter_dir", type=Path, help="folder of OpenRouter /models captures, e.g. ../shared/data/openrouter-models"
+    )
+    cov.add_argument(
+        "--rules-alone",
+        action="store_true",
+        help="reduce the curated table to the models whose name gives no size (or another one), as if the rules "
+        "had to size the rest",
+    )
+    cov.add_argument("--lake", help="use the Hub's answers kept in this lake (its hub_params/ table)")
+    cov.add_argument(
+        "--ask-hub",
+        action="store_true",
+        help="ask the Hub ($HF_HUB_API_BASE, $HF_HUB_FILES_BASE) about the open-weight repos it has no answer for",
     )
 
     args = parser.parse_args(argv)
@@ -290,16 +303,38 @@ def _accept(args) -> int:
 
 
 def _coverage(args) -> int:
-    from llmprices.catalog.coverage import openrouter_open_weight_coverage
-
-    figures = openrouter_open_weight_coverage(args.openrouter_dir)
-    print(
-        f"{figures['days']} days, {figures['rows']} open-weight text-model rows: {figures['matched']} with a canonical "
-        f"model ({figures['share']:.2%}), {figures['with_params']} with a parameter count "
-        f"({figures['with_params'] / max(figures['rows'], 1):.2%})"
+    from llmprices.catalog import hf_params
+    from llmprices.catalog.coverage import (
+        Curation,
+        ask_hub_about,
+        describe,
+        open_weight_text_rows,
+        sized_rows,
+        summarize,
     )
-    for model_id, rows in figures["top_unmatched"]:
-        print(f"  unmatched: {model_id} ({rows} rows)")
+    from llmprices.catalog.hub_cache import HubAnswers, read_hub_answers
+    from llmprices.http import HttpClient
+    from llmprices.lake.store import Lake
+
+    curation = Curation.shipped()
+    if args.rules_alone:
+        shipped, curation = curation, curation.rules_alone()
+        print(f"rules alone: models.csv reduced to the {len(curation.curated)} of {len(shipped.curated)} models "
+              "whose name gives no size (or another one)")  # fmt: skip
+    rows = open_weight_text_rows(args.openrouter_dir)
+    answers = read_hub_answers(Lake(args.lake)) if args.lake else HubAnswers()
+    if args.ask_hub:
+        api_base = os.environ.get(hf_params.API_BASE_ENV) or hf_params.DEFAULT_API_BASE
+        files_base = os.environ.get(hf_params.FILES_BASE_ENV) or hf_params.DEFAULT_FILES_BASE
+        http = HttpClient()
+        try:
+            got = ask_hub_about(
+                rows, curation, answers, http, datetime.now(UTC), api_base=api_base, files_base=files_base
+            )
+        finally:
+            http.close()
+        print(f"asked the Hub at {api_base}: {len(got)} repos answered")
+    print(describe(summarize(sized_rows(rows, curation, answers.params))))
     return 0
 
 

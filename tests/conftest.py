@@ -166,3 +166,19 @@ def trickle(conn, every_s: float = 0.2, length: int = 10_000) -> None:
     for _ in range(length):
         conn.sendall(b" ")
         time.sleep(every_s)
+
+
+HUB_FIXTURES = FIXTURES / "hub"
+
+
+@pytest.fixture
+def hub_server(http_server: LocalServer) -> LocalServer:
+    """The local server answering like the Hugging Face Hub from `fixtures/hub/` (provenance in its README):
+    model info at `/api/models/{repo}`, files at `/{repo}/resolve/main/config.json`; other repos are 404s."""
+    for info in (HUB_FIXTURES / "api" / "models").glob("*/*.json"):
+        repo = f"{info.parent.name}/{info.stem}"
+        http_server.add_file(f"/api/models/{repo}", info)
+        config = HUB_FIXTURES / "files" / repo / "config.json"
+        if config.is_file():
+            http_server.add_file(f"/{repo}/resolve/main/config.json", config)
+    return http_server

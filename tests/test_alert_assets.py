@@ -14,6 +14,7 @@ import pytest
 import test_alerts as delivery
 
 from assets.alerts.assets import NOT_CONFIGURED, alert_deliveries
+from assets.catalog.assets import new_models
 from assets.keys import observations_asset_key
 from assets.partitions import DAILY_PARTITIONS
 from assets.sources.freshness import observations_freshness
@@ -22,7 +23,7 @@ from llmprices.lake.store import Lake
 from llmprices.lake.tables import ALERTS, CHANGES, OBSERVATIONS
 from llmprices.sources import ALL_SOURCES
 from llmprices.warehouse.changes import changes_between, changes_table
-from pipeline.resources import AlertsResource, LakeResource
+from pipeline.resources import AlertsResource, HttpResource, HubResource, LakeResource
 from pipeline.runner import IngestRequest, run_ingest
 from pipeline.sensors import SENSORS, operators_on_run_failure
 
@@ -323,8 +324,8 @@ def test_todays_changes_follow_any_landed_source_and_deliveries_follow_them():
     assert automation.default_status == dg.DefaultSensorStatus.RUNNING
     assert alert_deliveries.op.pool == "alerts"
     sources = [dg.AssetSpec(observations_asset_key(spec.name), partitions_def=DAILY_PARTITIONS) for spec in ALL_SOURCES]
-    resources = {"lake": LakeResource(), "alerts": AlertsResource()}
-    every = dg.Definitions(assets=[*sources, *CHANGES_AND_ALERTS], resources=resources)
+    resources = {"lake": LakeResource(), "alerts": AlertsResource(), "http": HttpResource(), "hf_hub": HubResource()}
+    every = dg.Definitions(assets=[*sources, *CHANGES_AND_ALERTS, new_models], resources=resources)
     instance = dg.DagsterInstance.ephemeral()
     today = DAILY_PARTITIONS.get_last_partition_key()
 
@@ -338,8 +339,9 @@ def test_todays_changes_follow_any_landed_source_and_deliveries_follow_them():
     )
     landed = dg.evaluate_automation_conditions(defs=every, instance=instance, cursor=quiet.cursor)
     assert landed.get_requested_partitions(price_changes.key) == {today}
+    assert landed.get_requested_partitions(new_models.key) == {today}
     assert landed.get_requested_partitions(alert_deliveries.key) == {today}  # in the same tick
-    assert landed.total_requested == 2
+    assert landed.total_requested == 3
 
     again = dg.evaluate_automation_conditions(defs=every, instance=instance, cursor=landed.cursor)
     assert again.total_requested == 0

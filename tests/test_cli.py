@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +14,8 @@ import duckdb
 REPO = Path(__file__).resolve().parent.parent
 
 
-def llmprices(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "PRICE_LAKE_URI")}
+def llmprices(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "PRICE_LAKE_URI")} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
@@ -116,3 +118,39 @@ def test_backfill_downstream_computes_history_spreads_and_changes_over_the_lande
         "where source = 'openrouter_endpoints' and kind = 'delisted'"
     ).fetchall()
     assert delisted == [("2025-01-15", "cerebras", "meta-llama/llama-3.1-70b-instruct")]  # gone after the 14th
+
+
+def test_coverage_reports_sized_rows_per_day_and_asks_the_hub_when_told(tmp_path, hub_server):
+    captures = tmp_path / "openrouter-models"
+    captures.mkdir()
+    text = {"modality": "text->text", "output_modalities": ["text"]}
+    days = {
+        "2025-12-30": [{"id": "qwen/qwen3-30b-a3b", "hugging_face_id": "Qwen/Qwen3-30B-A3B", "architecture": text}],
+        "2025-12-31": [
+            {"id": "z-ai/glm-4.7", "hugging_face_id": "zai-org/GLM-4.7", "architecture": text},  # no size in its name
+            {"id": "lab/new-open-9b", "hugging_face_id": "Lab/New-Open-9B", "architecture": text},
+        ],
+    }
+    for day, models in days.items():
+        with gzip.open(captures / f"{day}.json.gz", "wt") as handle:
+            json.dump({"data": models}, handle)
+    offline = llmprices("coverage", str(captures), cwd=tmp_path)
+    assert offline.returncode == 0, offline.stderr
+    assert offline.stdout.splitlines()[:4] == [
+        "2 days, 3 open-weight text-model rows: 2 with a curated model (66.67%), 2 sized (66.67%: curated 1, Hub 0, "
+        "name 1)",
+        "worst day 2025-12-31: 50.00% sized; 1 days below 90%",
+        "newest day 2025-12-31: 2 rows, 1 sized (50.00%)",
+        "MoE rows with both total and active: 1 of 2 (50.00%); newest day 0 of 1",
+    ]
+    assert "  unsized: z-ai/glm-4.7 (1 rows)" in offline.stdout
+    hub = {"HF_HUB_API_BASE": f"{hub_server.base_url}/api", "HF_HUB_FILES_BASE": hub_server.base_url}
+    online = llmprices("coverage", str(captures), "--ask-hub", "--rules-alone", cwd=tmp_path, env=hub)
+    assert online.returncode == 0, online.stderr
+    lines = online.stdout.splitlines()
+    assert lines[0].startswith("rules alone: models.csv reduced to the 104 of ")
+    assert lines[1] == f"asked the Hub at {hub_server.base_url}/api: 3 repos answered"
+    assert lines[3:5] == [
+        "worst day 2025-12-30: 100.00% sized; 0 days below 90%",
+        "newest day 2025-12-31: 2 rows, 2 sized (100.00%)",
+    ]

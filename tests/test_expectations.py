@@ -57,6 +57,7 @@ def observations(n: int, output_factor: float = 4.0) -> pd.DataFrame:
             "throughput_tps": np.full(n, 61.5),
             "uptime_pct": np.full(n, 99.9),
             "raw_sha256": pd.Series([f"{i:064x}" for i in range(n)], dtype="str"),
+            "model_hint": pd.Series([f"Org/Model-{i}" if i % 2 else None for i in range(n)], dtype="str"),
         }
     )[OBSERVATIONS.schema.names]
 

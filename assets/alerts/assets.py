@@ -8,13 +8,16 @@ today's changes whenever a source lands.
 from datetime import UTC, datetime
 
 import dagster as dg
+import pandas as pd
 
-from assets.keys import ALERT_DELIVERIES, ALERTS_GROUP, PRICE_CHANGES
+from assets.keys import ALERT_DELIVERIES, ALERTS_GROUP, NEW_MODELS, PRICE_CHANGES
 from assets.partitions import DAILY_PARTITIONS, partition_days
 from llmprices.alerts.ledger import DeliveryReport, deliver
 from llmprices.alerts.rules import AlertConfigError, alerts_for
 from llmprices.lake.read import read_day_source_table
 from llmprices.lake.tables import ALERTS, CHANGES
+from llmprices.lake.tables import NEW_MODELS as NEW_MODELS_TABLE
+from llmprices.warehouse.changes import new_model_changes
 
 ALL_DELIVERED = "all_alerts_delivered"
 NOT_CONFIGURED = "no alert rules configured"
@@ -22,7 +25,7 @@ NOT_CONFIGURED = "no alert rules configured"
 
 @dg.asset(
     key=ALERT_DELIVERIES,
-    deps=[PRICE_CHANGES],
+    deps=[PRICE_CHANGES, NEW_MODELS],
     partitions_def=DAILY_PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     automation_condition=dg.AutomationCondition.eager(),
@@ -39,9 +42,10 @@ NOT_CONFIGURED = "no alert rules configured"
     ],
 )
 def alert_deliveries(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """The day's `price_changes` matched against the alert rules (`PRICE_ALERTS_FILE`) and sent to their
-    sinks exactly once: an alert already delivered is never resent, and one that failed (on this or any
-    earlier run) is retried until it expires. Every attempt is recorded in the lake (`alerts/`). Runs in the pool
+    """The day's `price_changes` and `new_models` (kind `new_model`) matched against the alert rules
+    (`PRICE_ALERTS_FILE`) and sent to their sinks exactly once: an alert already delivered is never resent, and
+    one that failed (on this or any earlier run) is retried until it expires. Every attempt is recorded in the
+    lake (`alerts/`). Runs in the pool
     `alerts`, which must be limited to 1 (`dagster instance concurrency set alerts 1`): two concurrent
     deliveries could both send a queued alert."""
     alerts = context.resources.alerts
@@ -59,6 +63,9 @@ def alert_deliveries(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     store = context.resources.lake.lake()
     days = partition_days(context)
     changes = read_day_source_table(store, CHANGES, days[0], days[-1])
+    new = read_day_source_table(store, NEW_MODELS_TABLE, days[0], days[-1])
+    if len(new):
+        changes = pd.concat([changes, new_model_changes(new)], ignore_index=True)
     matched = alerts_for(changes.sort_values(["snapshot_date", "source"], kind="stable"), config.rules)
     report = deliver(matched, config.sinks, store, datetime.now(UTC), config.expire_after)
     if report.failed:
@@ -66,7 +73,8 @@ def alert_deliveries(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "status": f"rules from {alerts.rules_file}",
-            "changes": len(changes),
+            "changes": len(changes) - len(new),
+            "new_models": len(new),
             "alerts_matched": len(matched),
             **report.metadata(),
             "ledger_path": store.path(ALERTS),

@@ -6,6 +6,7 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
+from assets.automation import AFTER_ANY_SOURCE_LANDS
 from assets.keys import ALL_OBSERVATIONS, COMPACTED_OBSERVATIONS, PRICE_CHANGES, PRICE_HISTORY, WAREHOUSE_GROUP
 from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, partition_days
 from expectations.checks import ROW_COUNT_VS_PREVIOUS
@@ -27,15 +28,6 @@ from llmprices.warehouse.history import history_intervals, history_summary, hist
 
 #: Moves shown in a `price_changes` materialization.
 BIGGEST_MOVES = 10
-
-#: Sources land independently (one run each, and some never do), so today's changes are recomputed after
-#: each one lands, without waiting for the missing ones. Older days are recomputed only when asked for.
-AFTER_ANY_SOURCE_LANDS = (
-    dg.AutomationCondition.in_latest_time_window()
-    & dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("after any source lands today")
 
 
 @dg.asset(
