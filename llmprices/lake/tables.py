@@ -7,10 +7,13 @@ the files, as hive readers expect; `Table.full_schema` is what a reader sees wit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -379,5 +382,20 @@ TABLES: Mapping[str, Table] = {
 
 
 def blended_usd_per_mtok(input_price, output_price):
-    """The seed's 3:1 input:output blend per million tokens (scalars or arrays)."""
-    return (3 * input_price + output_price) / 4
+    """The seed's 3:1 input:output blend per million tokens (scalars or arrays; NaN gives NaN).
+
+    Computed on the prices' decimal values (their shortest repr, which is the price as quoted) and converted
+    once, so the blend is exact too: 0.23 and 0.40 blend to 0.2725, not float arithmetic's 0.27249999999999996.
+    """
+    inputs, outputs = np.broadcast_arrays(np.asarray(input_price, float), np.asarray(output_price, float))
+    # a day's listings repeat few price pairs: blend each distinct pair once (a pair as one complex number)
+    pairs, where = np.unique(inputs + 1j * outputs, return_inverse=True)
+    blends = np.array([_exact_blend(pair.real, pair.imag) for pair in pairs.tolist()], dtype=float)
+    blended = blends[where].reshape(inputs.shape)
+    return float(blended) if blended.ndim == 0 else blended
+
+
+def _exact_blend(input_price: float, output_price: float) -> float:
+    if math.isnan(input_price) or math.isnan(output_price):
+        return math.nan
+    return float((3 * Decimal(repr(input_price)) + Decimal(repr(output_price))) / 4)
