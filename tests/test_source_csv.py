@@ -53,7 +53,8 @@ def test_split_rejects_a_bad_date_naming_the_line():
     )
     with pytest.raises(ValueError, match=r"line 3: snapshot_date '13/01/2025' is not a YYYY-MM-DD date"):
         split_csv_by_day(data)
-    with pytest.raises(ValueError, match="line 1: the header has no snapshot_date column"):
+    with pytest.raises(ValueError, match="line 1: the header lacks snapshot_date, model, input_usd_per_mtok, "
+                       "output_usd_per_mtok \\(it has date,provider\\)"):  # fmt: skip
         split_csv_by_day(b"date,provider\n2025-01-13,a\n")
     assert split_csv_by_day(b"") == {}
 

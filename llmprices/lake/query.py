@@ -39,27 +39,27 @@ QUERY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
 
 
 class LakeResult:
-    """The rows of one query, fetched once as DuckDB gives them (`fetchall`, `df`, ...)."""
+    """The rows of one query, as DuckDB gives them (`fetchall`, `df`, ...)."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection):
-        self._cursor = cursor
+    def __init__(self, relation: duckdb.DuckDBPyRelation):
+        self._relation = relation
 
     @property
     def columns(self) -> list[str]:
-        return [column[0] for column in self._cursor.description]
+        return self._relation.columns
 
     def fetchall(self) -> list[tuple]:
-        return self._cursor.fetchall()
+        return self._relation.fetchall()
 
     def fetchone(self) -> tuple | None:
-        return self._cursor.fetchone()
+        return self._relation.fetchone()
 
     def df(self):
         """The rows as a pandas DataFrame."""
-        return self._cursor.df()
+        return self._relation.df()
 
     def to_arrow_table(self) -> pa.Table:
-        return self._cursor.to_arrow_table()
+        return self._relation.to_arrow_table()
 
 
 class LakeConnection:
@@ -79,9 +79,7 @@ class LakeConnection:
                 f"the lake is read-only: {kind.replace('_', ' ')} statements are refused; "
                 "only queries run (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE)"
             )
-        cursor = self._con.cursor()
-        cursor.execute(query, params)
-        return LakeResult(cursor)
+        return LakeResult(self._con.sql(query, params=params))
 
     execute = sql
 

@@ -28,15 +28,20 @@ def split_csv_by_day(data: bytes) -> dict[date, bytes]:
     A day's payload is the header, then every line of the file in its place: that day's lines byte-exact,
     the other days' lines (and blank ones) left empty. Line N of a day's payload is line N of the file, so a
     quarantine reason's "line N" points into the file the user wrote. A quoted field spanning lines stays
-    with its record. A `snapshot_date` that is not YYYY-MM-DD raises ValueError naming the line.
+    with its record. A header without the required columns, or a `snapshot_date` that is not YYYY-MM-DD, raises
+    ValueError naming the line (so a file is refused before anything lands).
     """
     records = _physical_records(data)
     if not records:
         return {}
     header_line, header = records[0][1], _fields(*records[0])
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
-    if "snapshot_date" not in names:
-        raise ValueError(f"line 1: the header has no snapshot_date column (columns: {header})")
+    missing = [column for column in REQUIRED_COLUMNS if column not in names]
+    if missing:
+        raise ValueError(
+            f"line 1: the header lacks {', '.join(missing)} (it has {','.join(header)}); a price CSV's header "
+            f"names {','.join(REQUIRED_COLUMNS)}, optionally {','.join(OPTIONAL_COLUMNS)}, in any order"
+        )
     date_index = names.index("snapshot_date")
     by_day: dict[date, list[tuple[int, bytes]]] = {}
     for line_number, raw in records[1:]:
