@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from pipeline import read_commands
 from pipeline.cli_errors import (
+    Parser,
     UsageError,
     debug_anywhere,
     existing_file,
@@ -26,7 +26,7 @@ LAKE_HELP = "lake root URI (default $PRICE_LAKE_URI or ./lake)"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="llmprices", description=__doc__)
+    parser = Parser(prog="llmprices", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error (anywhere on the line)")
     commands = parser.add_subparsers(dest="command", required=True)
 

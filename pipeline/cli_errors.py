@@ -3,8 +3,7 @@ usage error (a file that is not there, a source that does not exist, a refused q
 (a run that failed, a bug); `--debug` shows the traceback instead.
 
 Arguments are checked where argparse parses them (`existing_file`, `existing_folder`, `source_name`, `iso_day`,
-`iso_month`), so
-a mistake is reported before any run starts, in argparse's own two lines (usage, then the error).
+`iso_month`), so a mistake is reported before any run starts.
 """
 
 from __future__ import annotations
@@ -15,8 +14,16 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 USAGE, FAILED, INTERRUPTED = 2, 1, 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, saying a usage mistake in a line and where the options are (not the whole usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f"{self.prog}: {message}\n  ({self.prog} --help lists the options)\n")
 
 
 class UsageError(Exception):
@@ -82,8 +89,8 @@ def source_name(text: str) -> str:
         return text
     known = sorted(SOURCES_BY_NAME)
     close = difflib.get_close_matches(text, known, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    raise argparse.ArgumentTypeError(f"unknown source {text!r}; {hint}(sources: {', '.join(known)})")
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise argparse.ArgumentTypeError(f"unknown source {text!r}{hint} (sources: {', '.join(known)})")
 
 
 def iso_day(text: str) -> date:

@@ -57,7 +57,8 @@ def _explain_http(http, root) -> str:
     host = urlparse(url).netloc
     if root is http:  # an answer came, but not a 2xx: "GET <url> answered HTTP 503: ..."
         return f"{host} {message.split(url, 1)[1].strip()} ({url})"
-    return f"{host} could not be reached: {_first_line(root)} ({url})"
+    reason = re.sub(r"\[Errno -?\d+\] ", "", _first_line(root))  # "[Errno 111] Connection refused"
+    return f"{host} could not be reached: {reason} ({url})"
 
 
 def _first_line(error) -> str:

@@ -363,6 +363,14 @@ ALERTS = Table(
     "every delivery event of the alerts about a day's changes, in order; an alert's status is its last row",
 )
 
+# -- reports -----------------------------------------------------------------------------------------
+#: The month's HTML report (`llmprices.report.monthly`), `reports/month=YYYY-MM/report.html`, written by
+#: `cost_trends`: a page for people, not a table to query (so it is not in `TABLES`).
+REPORTS = Table(
+    "reports", ("month",), None, "the month's report: one self-contained HTML file (charts and tables inline)"
+)
+REPORT_FILE = "report.html"
+
 #: Every table with files readers query, by name.
 TABLES: Mapping[str, Table] = {
     table.name: table
