@@ -148,7 +148,6 @@ def _import_csv(args) -> int:
 
 def _demo(args) -> int:
     from llmprices.lake.store import Lake
-    from llmprices.lake.tables import OBSERVATIONS
     from pipeline import report
     from pipeline.jobs import CATALOG_REFRESH, DAILY_ANALYTICS, MONTHLY_TRENDS, PRICE_CHANGES_BACKFILL
     from pipeline.runner import DEFAULT_DAGSTER_HOME, IngestRequest, instance_for_cli, run_ingest, run_job
@@ -179,8 +178,8 @@ def _demo(args) -> int:
     )
     _section(f"Price changes on {last} (price_changes)", report.changes_on(lake, last))
     _section(f"Minimum-price trend, {first[:7]} (cost_trends)", report.min_price_trend(lake, first[:7]))
-    scan = f"read_parquet('{lake.uri(OBSERVATIONS)}', hive_partitioning=true)"
-    print(f"\nQuery the lake (DuckDB SQL): select * from {scan}")
+    print(f'\nQuery the lake:   llmprices query --lake {args.lake} "select * from spreads limit 5"')
+    print(f"Read the month:   llmprices report --month {first[:7]} --lake {args.lake}")
     home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
     print(f"Open the UI:      DAGSTER_HOME={home} PRICE_LAKE_URI={args.lake} dagster dev -m pipeline.definitions")
     return status

@@ -153,12 +153,13 @@ def run_history(args: argparse.Namespace) -> int:
     first, last = history["snapshot_date"].min(), history["snapshot_date"].max()
     print(f"{model}{named}: {history['provider'].nunique()} providers, {_day(first)} .. {_day(last)}, "
           "USD per million tokens, one price per provider a day (provider_prices)\n")  # fmt: skip
-    print(price_stretches(history).to_string(index=False))
+    stretches = price_stretches(history)
+    _print_table(list(stretches.columns), list(stretches.itertuples(index=False, name=None)))
     today = history[history["snapshot_date"] == last].sort_values("blended")
     cheapest, priciest = today.iloc[0], today.iloc[-1]
+    spread = f" ({priciest['blended'] / cheapest['blended']:.1f}x)" if cheapest["blended"] > 0 else ""
     print(f"\n{_day(last)}: cheapest {cheapest['provider']} {cheapest['blended']:g}, priciest {priciest['provider']} "
-          f"{priciest['blended']:g} ({priciest['blended'] / cheapest['blended']:.1f}x), "
-          f"{len(today)} providers")  # fmt: skip
+          f"{priciest['blended']:g}{spread}, {len(today)} providers")  # fmt: skip
     out = args.out or Path(f"history-{model.replace('/', '_')}.png")
     out.write_bytes(history_chart(history, model))
     print(f"chart: {out}")

@@ -40,9 +40,9 @@ def test_query_prints_an_aligned_table_csv_or_json(demo_lake, tmp_path):
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
     assert rows[0] == ["model", "n_providers", "min", "max"]
     assert rows[1] == ["meta-llama/llama-3.1-70b-instruct", "11", "0.165", "2.895"]  # exact: no float noise
-    records = json.loads(llmprices("query", "select snapshot_date, provider, blended, null as missing from "
-                                   "provider_prices where provider = 'groq' and model like '%70b%' order by 1", "--format", "json",
-                                   "--lake", lake, cwd=tmp_path).stdout)  # fmt: skip
+    groq = ("select snapshot_date, provider, blended, null as missing from provider_prices "
+            "where provider = 'groq' and model like '%70b%' order by 1")  # fmt: skip
+    records = json.loads(llmprices("query", groq, "--format", "json", "--lake", lake, cwd=tmp_path).stdout)
     assert records[0] == {"snapshot_date": "2025-01-13", "provider": "groq", "blended": 0.64, "missing": None}
     assert len(records) == 3
 
@@ -66,11 +66,12 @@ def test_history_resolves_a_model_as_people_write_it_and_draws_its_providers(dem
     assert out[0].startswith("meta-llama/llama-3.1-70b-instruct ('Llama-3.1-70B'): 12 providers, 2025-01-13 .. ")
     stretches = [line.split() for line in out if line.split()[:1] in (["together"], ["cerebras"], ["lambda"])]
     assert stretches == [
-        ["cerebras", "2025-01-13", "2025-01-14", "2", "0.60", "0.60", "0.6000", "openrouter_endpoints"],
-        ["lambda", "2025-01-13", "2025-01-15", "3", "0.12", "0.30", "0.1650", "openrouter_endpoints"],
-        ["together", "2025-01-13", "2025-01-13", "1", "0.88", "0.88", "0.8800", "huggingface"],  # then cut to 0.54
-        ["together", "2025-01-14", "2025-01-15", "2", "0.54", "0.54", "0.5400", "huggingface"],
+        ["cerebras", "2025-01-13", "2025-01-14", "2", "0.6", "0.6", "0.6", "openrouter_endpoints"],  # then gone
+        ["lambda", "2025-01-13", "2025-01-15", "3", "0.12", "0.3", "0.165", "openrouter_endpoints"],
+        ["together", "2025-01-13", "2025-01-13", "1", "0.88", "0.88", "0.88", "huggingface"],  # then cut to 0.54
+        ["together", "2025-01-14", "2025-01-15", "2", "0.54", "0.54", "0.54", "huggingface"],
     ]
+    assert "(13 rows)" in out
     assert "2025-01-15: cheapest lambda 0.165, priciest azure 2.895 (17.5x), 11 providers" in out
     chart = tmp_path / "history-meta-llama_llama-3.1-70b-instruct.png"
     assert out[-1] == f"chart: {chart.name}"
