@@ -31,6 +31,8 @@ _WRAPPERS = frozenset(
 def explain_error(error) -> str:
     """One line for a failed step's error (`SerializableErrorInfo`): for an HTTP failure, the host and what
     failed; otherwise the first line of the error that caused it, without Dagster's wrappers."""
+    if error is None:
+        return "no error was recorded"
     links = _links(error)
     http = next((link for link in links if link.cls_name == "HttpError"), None)
     if http is not None:

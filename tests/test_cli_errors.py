@@ -132,3 +132,14 @@ def test_import_csv_ends_with_rows_landed_and_quarantined_read_back_from_the_lak
     assert "line 5: repeats line 4 (DeepInfra, meta-llama/Meta-Llama-3.1-8B-Instruct, quantization None)" in done.stdout
     scan = f"read_parquet('{lake}/quarantine/**/*.parquet', hive_partitioning=true)"
     assert duckdb.sql(f"select count(*) from {scan}").fetchall() == [(2,)]
+
+
+def test_a_source_that_answers_an_error_says_which_host_and_the_status(tmp_path, http_server):
+    http_server.add("/api/v1/models", b'{"error": "gone"}', status=404)
+    done = llmprices("run", "--source", "openrouter", "--lake", str(tmp_path / "lake"), cwd=tmp_path,
+                     OPENROUTER_API_BASE=f"{http_server.base_url}/api/v1")  # fmt: skip
+    host = http_server.base_url.removeprefix("http://")
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    failures = [line for line in done.stdout.splitlines() if host in line]
+    assert failures == [f"step raw/openrouter failed: {host} answered HTTP 404: b'{{\"error\": \"gone\"}}' "
+                        f"({http_server.base_url}/api/v1/models)"]  # fmt: skip
