@@ -83,7 +83,7 @@ def step_warnings(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, 
     """(step, message) of what the run's steps logged at WARNING or above, e.g. days without a capture (not the
     "dependencies failed" notes: the failure they follow is reported already)."""
     return [
-        (entry.step_key or "run", entry.user_message)
+        ((entry.step_key or "run").replace("__", "/"), entry.user_message)
         for entry in instance.all_logs(run_id)
         if not entry.is_dagster_event
         and entry.level >= logging.WARNING
