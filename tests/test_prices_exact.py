@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,12 @@ def test_a_real_litellm_payload_lands_the_prices_it_quotes(shared_data: Path):
         values = observations[column].to_pylist()
         assert len(values) > 1000
         assert [v for v in values if significant_digits(v) > 15] == [], column
+    rows = observations.select(["input_usd_per_mtok", "output_usd_per_mtok", "blended_usd_per_mtok"]).to_pylist()
+    exact = [float((3 * Decimal(repr(r["input_usd_per_mtok"])) + Decimal(repr(r["output_usd_per_mtok"]))) / 4)
+             for r in rows]  # fmt: skip
+    assert [r["blended_usd_per_mtok"] for r in rows] == exact  # the blend is decimal arithmetic's, every row
+    floats = [(3 * r["input_usd_per_mtok"] + r["output_usd_per_mtok"]) / 4 for r in rows]
+    assert sum(f != e for f, e in zip(floats, exact, strict=True)) > 100  # which float arithmetic is not
 
 
 def test_the_demo_payload_s_groq_price_lands_as_0_79_and_blends_exactly():

@@ -7,11 +7,9 @@ the files, as hive readers expect; `Table.full_schema` is what a reader sees wit
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -390,20 +388,23 @@ TABLES: Mapping[str, Table] = {
 
 
 def blended_usd_per_mtok(input_price, output_price):
-    """The seed's 3:1 input:output blend per million tokens (scalars or arrays; NaN gives NaN).
+    """The seed's 3:1 input:output blend per million tokens (scalars or arrays; NaN gives NaN), without float
+    arithmetic's noise: 0.12 and 0.30 blend to 0.165, not 0.16499999999999998.
 
-    Computed on the prices' decimal values (their shortest repr, which is the price as quoted) and converted
-    once, so the blend is exact too: 0.23 and 0.40 blend to 0.2725, not float arithmetic's 0.27249999999999996.
+    The float blend is within a few units of the 16th significant digit of the exact decimal one; rounded to 15
+    significant digits (what a quoted price carries, `llmprices.sources.prices`) it is the exact blend, which of
+    quoted prices has fewer digits than that (tests check it against decimal arithmetic on real payloads).
     """
-    inputs, outputs = np.broadcast_arrays(np.asarray(input_price, float), np.asarray(output_price, float))
-    # a day's listings repeat few price pairs: blend each distinct pair once (a pair as one complex number)
-    pairs, where = np.unique(inputs + 1j * outputs, return_inverse=True)
-    blends = np.array([_exact_blend(pair.real, pair.imag) for pair in pairs.tolist()], dtype=float)
-    blended = blends[where].reshape(inputs.shape)
-    return float(blended) if blended.ndim == 0 else blended
+    blend = (3 * np.asarray(input_price, dtype=float) + np.asarray(output_price, dtype=float)) / 4
+    rounded = round_significant(blend, 15)
+    return float(rounded) if rounded.ndim == 0 else rounded
 
 
-def _exact_blend(input_price: float, output_price: float) -> float:
-    if math.isnan(input_price) or math.isnan(output_price):
-        return math.nan
-    return float((3 * Decimal(repr(input_price)) + Decimal(repr(output_price))) / 4)
+def round_significant(values, digits: int) -> np.ndarray:
+    """`values` rounded to `digits` significant digits, vectorized: the integer of `digits` digits, divided by a
+    power of ten (exact up to 10^22, so the quotient is the float nearest that decimal); 0 and NaN stay."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(values))))
+        rounded = np.rint(values * scale) / scale
+    return np.where(np.isfinite(rounded), rounded, values)
