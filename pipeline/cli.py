@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -10,20 +9,36 @@ import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from pipeline import read_commands
+from pipeline.cli_errors import (
+    Parser,
+    UsageError,
+    debug_anywhere,
+    existing_file,
+    existing_folder,
+    iso_day,
+    run_reporting_errors,
+    source_name,
+)
+
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 LAKE_HELP = "lake root URI (default $PRICE_LAKE_URI or ./lake)"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="llmprices", description=__doc__)
+    parser = Parser(prog="llmprices", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error (anywhere on the line)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="fetch and process one day of the chosen sources (a real Dagster run)")
+    run.add_argument("--date", type=iso_day, default=datetime.now(UTC).date(), help="YYYY-MM-DD (default today, UTC)")
     run.add_argument(
-        "--date", type=date.fromisoformat, default=datetime.now(UTC).date(), help="YYYY-MM-DD (default today, UTC)"
-    )
-    run.add_argument(
-        "--source", action="append", dest="sources", metavar="NAME", help="repeatable; default every live source"
+        "--source",
+        action="append",
+        dest="sources",
+        metavar="NAME",
+        type=source_name,
+        help="repeatable; default every live source",
     )
     run.add_argument("--lake", help=LAKE_HELP)
 
@@ -33,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     imp = commands.add_parser(
         "import-csv", help="land a CSV of prices (snapshot_date,provider,model,input_usd_per_mtok,output_usd_per_mtok)"
     )
-    imp.add_argument("file", type=Path)
+    imp.add_argument("file", type=existing_file)
     imp.add_argument("--lake", help=LAKE_HELP)
 
     back = commands.add_parser(
@@ -41,9 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         help="land a history of captures as one run: a folder of dated captures (<dir>/<YYYY-MM-DD>.json[.gz]), "
         "a git repository's history of one file, or the Wayback Machine's captures of a URL",
     )
-    back.add_argument("--source", required=True, help="the source the captures are of, e.g. openrouter")
+    back.add_argument(
+        "--source", required=True, type=source_name, help="the source the captures are of, e.g. openrouter"
+    )
     history = back.add_mutually_exclusive_group(required=True)
-    history.add_argument("--from-dir", type=Path, dest="folder", help="a folder of dated captures")
+    history.add_argument("--from-dir", type=existing_folder, dest="folder", help="a folder of dated captures")
     history.add_argument(
         "--git",
         metavar="PATH_OR_URL",
@@ -56,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         help="the URL whose Wayback Machine captures to land: the last of each UTC day ($WAYBACK_API_BASE)",
     )
     back.add_argument("--path", help="with --git: the file in the repository, e.g. data/output.json")
-    back.add_argument("--start", type=date.fromisoformat, help="first day to land (default: the first captured)")
-    back.add_argument("--end", type=date.fromisoformat, help="last day to land (default: the last captured)")
+    back.add_argument("--start", type=iso_day, help="first day to land (default: the first captured)")
+    back.add_argument("--end", type=iso_day, help="last day to land (default: the last captured)")
     back.add_argument("--force", action="store_true", help="re-land days already in the lake")
     back.add_argument(
         "--downstream",
@@ -69,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     acc = commands.add_parser(
         "accept", help="publish a day of a source that a failed blocking check held back (look at it first)"
     )
-    acc.add_argument("source", help="e.g. openrouter")
-    acc.add_argument("day", type=date.fromisoformat, help="YYYY-MM-DD")
+    acc.add_argument("source", type=source_name, help="e.g. openrouter")
+    acc.add_argument("day", type=iso_day, help="YYYY-MM-DD")
     acc.add_argument("--lake", help=LAKE_HELP)
 
     cov = commands.add_parser(
@@ -78,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         help="share of open-weight text-model rows of OpenRouter captures with a curated model, and with a size",
     )
     cov.add_argument(
-        "openrouter_dir", type=Path, help="folder of OpenRouter /models captures, e.g. ../shared/data/openrouter-models"
+        "openrouter_dir",
+        type=existing_folder,
+        help="folder of OpenRouter /models captures, e.g. ../shared/data/openrouter-models",
     )
     cov.add_argument(
         "--rules-alone",
@@ -93,38 +112,51 @@ def main(argv: list[str] | None = None) -> int:
         help="ask the Hub ($HF_HUB_API_BASE, $HF_HUB_FILES_BASE) about the open-weight repos it has no answer for",
     )
 
-    args = parser.parse_args(argv)
+    read_commands.register(commands)
+
+    args = parser.parse_args(debug_anywhere(sys.argv[1:] if argv is None else argv))
     if args.command == "backfill" and bool(args.git) != bool(args.path):
         back.error("--path goes with --git (and --git needs --path)")
     warnings.filterwarnings("ignore", message=r".*currently in (beta|preview)")  # Dagster's API-status notices
-    handler = {
+    handlers = {
         "run": _run,
         "demo": _demo,
         "import-csv": _import_csv,
         "coverage": _coverage,
         "backfill": _backfill,
         "accept": _accept,
-    }[args.command]
-    return handler(args)
+    }
+    handler = handlers.get(args.command) or args.handler  # read commands bring their own
+    return run_reporting_errors(handler, args, args.debug)
 
 
 def _run(args) -> int:
+    from llmprices.lake.store import lake_uri_from_env
     from llmprices.sources import ALL_SOURCES
+    from pipeline.run_summary import landed
     from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
 
     sources = args.sources or [spec.name for spec in ALL_SOURCES if spec.live]
-    result = run_ingest(IngestRequest(sources, args.date, args.date, lake_uri=args.lake), instance_for_cli())
-    return _print_run(result)
+    instance = instance_for_cli()
+    request = IngestRequest(sources, args.date, args.date, lake_uri=args.lake)
+    status = _print_run(run_ingest(request, instance), instance)
+    print("\n".join(landed(args.lake or lake_uri_from_env(), sources, [args.date]).lines))
+    return status
 
 
 def _import_csv(args) -> int:
+    from llmprices.lake.store import lake_uri_from_env
     from llmprices.sources.csv_import import split_csv_by_day
+    from pipeline.run_summary import landed
     from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
 
-    by_day = split_csv_by_day(args.file.read_bytes())
+    try:
+        by_day = split_csv_by_day(args.file.read_bytes())
+    except ValueError as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
     if not by_day:
-        print(f"{args.file}: no rows", file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.file} has no rows")
+    instance = instance_for_cli()
     with tempfile.TemporaryDirectory() as folder:
         for day, body in by_day.items():
             (Path(folder) / f"{day.isoformat()}.csv").write_bytes(body)
@@ -133,13 +165,17 @@ def _import_csv(args) -> int:
         status = 0
         for first, last in _contiguous_ranges(days):  # a run covers a range; gaps have no rows to land
             request = IngestRequest(["csv"], first, last, lake_uri=args.lake, archive_dirs={"csv": folder})
-            status = max(status, _print_run(run_ingest(request, instance_for_cli())))
+            status = max(status, _print_run(run_ingest(request, instance), instance))
+        summary = landed(args.lake or lake_uri_from_env(), ["csv"], days)
+        print("\n".join(summary.lines))
+        if summary.rows == 0:  # every row quarantined: the runs succeeded, the import did not
+            print(f"\nno row of {args.file} landed: {summary.quarantined} quarantined (why above)", file=sys.stderr)
+            return 1
         return status
 
 
 def _demo(args) -> int:
     from llmprices.lake.store import Lake
-    from llmprices.lake.tables import OBSERVATIONS
     from pipeline import report
     from pipeline.jobs import CATALOG_REFRESH, DAILY_ANALYTICS, MONTHLY_TRENDS, PRICE_CHANGES_BACKFILL
     from pipeline.runner import DEFAULT_DAGSTER_HOME, IngestRequest, instance_for_cli, run_ingest, run_job
@@ -150,7 +186,7 @@ def _demo(args) -> int:
     print(f"Demo: {len(archives)} sources x {len(days)} days ({first} .. {last}) from {DEMO_DATA}, into {args.lake}/")
     instance = instance_for_cli()
     request = IngestRequest(list(archives), date.fromisoformat(first), date.fromisoformat(last), args.lake, archives)
-    status = _print_run(run_ingest(request, instance))
+    status = _print_run(run_ingest(request, instance), instance)
     offline_catalog = {"model_catalog": {"config": {"enrich_from_hub": False}}}
     for job, partitions, ops in (
         (CATALOG_REFRESH, {}, offline_catalog),
@@ -170,8 +206,8 @@ def _demo(args) -> int:
     )
     _section(f"Price changes on {last} (price_changes)", report.changes_on(lake, last))
     _section(f"Minimum-price trend, {first[:7]} (cost_trends)", report.min_price_trend(lake, first[:7]))
-    scan = f"read_parquet('{lake.uri(OBSERVATIONS)}', hive_partitioning=true)"
-    print(f"\nQuery the lake (DuckDB SQL): select * from {scan}")
+    print(f'\nQuery the lake:   llmprices query --lake {args.lake} "select * from spreads limit 5"')
+    print(f"Read the month:   llmprices report --month {first[:7]} --lake {args.lake}")
     home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
     print(f"Open the UI:      DAGSTER_HOME={home} PRICE_LAKE_URI={args.lake} dagster dev -m pipeline.definitions")
     return status
@@ -276,7 +312,7 @@ def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
             raw_bar.update(done - raw_bar.n)
 
         results = run_backfill(plan, folder, lake_uri, instance, progress, archived)
-    status = max(_print_run(result) for result in results)
+    status = max(_print_run(result, instance) for result in results)
     if downstream:
         print(f"\nDownstream of {plan.source}, {min(plan.todo)} .. {max(plan.todo)}:")
         for job, result in run_downstream(plan, lake_uri, instance):
@@ -338,7 +374,10 @@ def _coverage(args) -> int:
     return 0
 
 
-def _print_run(result) -> int:
+def _print_run(result, instance) -> int:
+    """The run's outcome, its checks, each failed step in one line and what its steps warned about."""
+    from pipeline.run_summary import step_warnings
+
     print(f"\nDagster run {result.run_id[:8]}: {'succeeded' if result.success else 'FAILED'}")
     evaluations = result.get_asset_check_evaluations()
     if evaluations:
@@ -348,17 +387,16 @@ def _print_run(result) -> int:
             print(f"{ev.asset_key.to_user_string():<34} {ev.check_name:<24} {verdict}")
     for failure in _step_failures(result):
         print(f"step {failure}")
+    for step, message in step_warnings(instance, result.run_id):
+        print(f"{step}: {message}")
     return 0 if result.success else 1
 
 
 def _step_failures(result) -> list[str]:
-    """Each failed step of a run and the first line of its error."""
-    failures = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            failures.append(f"{event.step_key} failed: {error.message.strip().splitlines()[0] if error else ''}")
-    return failures
+    """Each failed step of a run and, in one line, what went wrong."""
+    from pipeline.run_summary import step_failures
+
+    return [f"{step} failed: {what}" for step, what in step_failures(result.all_events)]
 
 
 def _section(title: str, frame) -> None:

@@ -85,7 +85,7 @@ def run_job(
     last: str | None = None,
     lake_uri: str | None = None,
     ops_config: dict | None = None,
-    console_log_level: str = "WARNING",
+    console_log_level: str = "CRITICAL",
 ) -> dg.ExecuteInProcessResult:
     """One run of a project job over a partition (or a range of them), e.g. the analytics after an ingest."""
     from pipeline.definitions import defs
@@ -113,7 +113,9 @@ def _run_config(request: IngestRequest) -> dict:
     resources = {key: {"config": values} for key, values in (request.resource_config or {}).items()}
     if request.lake_uri:
         resources["lake"] = {"config": {"root_uri": request.lake_uri}}
-    return {"ops": ops, "resources": resources, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # Dagster's console log would print each failure's traceback, twice: the CLI says what failed itself
+    # (`pipeline.run_summary`, from the run's events); the UI keeps the full log
+    return {"ops": ops, "resources": resources, "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def record_accepted(instance: dg.DagsterInstance, source: str, day: date, rows: int, hold: Hold) -> None:

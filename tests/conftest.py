@@ -182,3 +182,27 @@ def hub_server(http_server: LocalServer) -> LocalServer:
         if config.is_file():
             http_server.add_file(f"/{repo}/resolve/main/config.json", config)
     return http_server
+
+
+@dataclass(frozen=True)
+class DemoLake:
+    """A lake `llmprices demo` built (every asset over the shipped captures), with its home and what it printed."""
+
+    path: Path
+    home: Path
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def demo_lake(tmp_path_factory) -> DemoLake:
+    """`llmprices demo` run once for the session, as a user runs it: read it, never write to it."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "PRICE_LAKE_URI")}
+    env["DAGSTER_HOME"] = str(folder / "home")
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "demo", "--lake", str(folder / "demo-lake")],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return DemoLake(folder / "demo-lake", folder / "home", done.stdout)

@@ -21,10 +21,12 @@ from llmprices.analysis.monthly import MonthFit, TrendSettings, refit_month
 from llmprices.analysis.spreads import DEFAULT_SOURCE_PRECEDENCE, SpreadConfig, one_price_per_provider, spread_summary
 from llmprices.analysis.trends import SEED_ASSUMED_SIZES_B, TrendFit
 from llmprices.catalog.catalog import load_curated
+from llmprices.lake.query import connect
 from llmprices.lake.read import read_observations
 from llmprices.lake.store import Lake
-from llmprices.lake.tables import CATALOG, SPREADS, TREND_TABLES
+from llmprices.lake.tables import CATALOG, REPORT_FILE, REPORTS, SPREADS, TREND_TABLES
 from llmprices.lake.tables import PROVIDER_PRICES as PROVIDER_PRICES_TABLE
+from llmprices.report.monthly import monthly_report
 
 MODEL_PRICES = "model_prices"
 MIN_PRICE_FIT = "min_price_fit"
@@ -243,15 +245,24 @@ def cost_trends(context: dg.AssetExecutionContext, config: TrendsConfig):
             table = TREND_TABLES[name]
             lake.write_partition(table, table.partition(month=month), table.from_frame(frame))
         fits.append(fit)
+    reports = [_write_report(lake, fit.month) for fit in fits]  # once every month's tables are written
     last = fits[-1]
     for name, frame in last.tables.items():
         metadata = {"dagster/row_count": len(frame), "months_refitted": len(fits), "month": last.month,
                     "lake_path": lake.path(TREND_TABLES[name])}  # fmt: skip
         if name == MIN_PRICE_FIT:
             metadata |= _trends_metadata(last, config.min_providers) | {"catalog": catalog_source}
+            metadata["report"] = dg.MetadataValue.path(reports[-1])  # the month's HTML report, in the lake
         else:
             metadata["preview"] = table_md(frame)
         yield dg.MaterializeResult(asset_key=COST_TRENDS[name], metadata=metadata)
+
+
+def _write_report(lake: Lake, month: str) -> str:
+    """The month's HTML report (`llmprices report`), written into the lake from its tables; its path."""
+    path = f"{lake.path(REPORTS, REPORTS.partition(month=month))}/{REPORT_FILE}"
+    lake.write_bytes_atomically(path, monthly_report(connect(lake.root_uri), month).encode())
+    return path
 
 
 def _catalog(lake: Lake) -> tuple[pd.DataFrame, str]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -443,6 +444,14 @@ ALERTS = Table(
     "every delivery event of the alerts about a day's changes, in order; an alert's status is its last row",
 )
 
+# -- reports -----------------------------------------------------------------------------------------
+#: The month's HTML report (`llmprices.report.monthly`), `reports/month=YYYY-MM/report.html`, written by
+#: `cost_trends`: a page for people, not a table to query (so it is not in `TABLES`).
+REPORTS = Table(
+    "reports", ("month",), None, "the month's report: one self-contained HTML file (charts and tables inline)"
+)
+REPORT_FILE = "report.html"
+
 #: Every table with files readers query, by name.
 TABLES: Mapping[str, Table] = {
     table.name: table
@@ -465,5 +474,23 @@ TABLES: Mapping[str, Table] = {
 
 
 def blended_usd_per_mtok(input_price, output_price):
-    """The seed's 3:1 input:output blend per million tokens (scalars or arrays)."""
-    return (3 * input_price + output_price) / 4
+    """The seed's 3:1 input:output blend per million tokens (scalars or arrays; NaN gives NaN), without float
+    arithmetic's noise: 0.12 and 0.30 blend to 0.165, not 0.16499999999999998.
+
+    The float blend is within a few units of the 16th significant digit of the exact decimal one; rounded to 15
+    significant digits (what a quoted price carries, `llmprices.sources.prices`) it is the exact blend, which of
+    quoted prices has fewer digits than that (tests check it against decimal arithmetic on real payloads).
+    """
+    blend = (3 * np.asarray(input_price, dtype=float) + np.asarray(output_price, dtype=float)) / 4
+    rounded = round_significant(blend, 15)
+    return float(rounded) if rounded.ndim == 0 else rounded
+
+
+def round_significant(values, digits: int) -> np.ndarray:
+    """`values` rounded to `digits` significant digits, vectorized: the integer of `digits` digits, divided by a
+    power of ten (exact up to 10^22, so the quotient is the float nearest that decimal); 0 and NaN stay."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(values))))
+        rounded = np.rint(values * scale) / scale
+    return np.where(np.isfinite(rounded), rounded, values)
