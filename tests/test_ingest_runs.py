@@ -52,6 +52,8 @@ def live_openrouter(http_server, body: bytes, lake_dir: Path, instance, day: dat
 def test_definitions_load_with_two_assets_and_the_quality_checks_per_source():
     from pipeline.definitions import defs
 
+    dg.Definitions.validate_loadable(defs)  # as the code server loads them for the UI
+
     repository = defs.get_repository_def()
     keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
     for spec in ALL_SOURCES:
