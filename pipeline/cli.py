@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from pipeline.homes import HomeMismatch
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 LAKE_HELP = "lake root URI (default $PRICE_LAKE_URI or ./lake)"
@@ -73,42 +76,73 @@ def main(argv: list[str] | None = None) -> int:
         "openrouter_dir", type=Path, help="folder of OpenRouter /models captures, e.g. ../shared/data/openrouter-models"
     )
 
+    ui = commands.add_parser(
+        "ui", help="the Dagster UI (dagster dev) on the lake's own Dagster home, where the CLI's runs are"
+    )
+    ui.add_argument("--lake", help=LAKE_HELP)
+    ui.add_argument("--port", type=int, default=3000, help="default 3000")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+
     args = parser.parse_args(argv)
     if args.command == "backfill" and bool(args.git) != bool(args.path):
         back.error("--path goes with --git (and --git needs --path)")
     warnings.filterwarnings("ignore", message=r".*currently in (beta|preview)")  # Dagster's API-status notices
-    handler = {"run": _run, "demo": _demo, "import-csv": _import_csv, "coverage": _coverage, "backfill": _backfill}[
-        args.command
-    ]
-    return handler(args)
+    handler = {"run": _run, "demo": _demo, "import-csv": _import_csv, "coverage": _coverage, "backfill": _backfill,
+               "ui": _ui}[args.command]  # fmt: skip
+    try:
+        return handler(args)
+    except HomeMismatch as exc:
+        print(f"llmprices: {exc}", file=sys.stderr)
+        return 2
+
+
+def _lake(lake_uri: str | None) -> str:
+    """The lake as runs in other processes see it: --lake, else $PRICE_LAKE_URI, else ./lake; local paths made
+    absolute."""
+    from llmprices.lake.store import lake_uri_from_env
+    from pipeline.homes import lake_identity
+
+    return lake_identity(lake_uri or lake_uri_from_env())
+
+
+def _runs_for(lake: str):
+    """Runs of the code location's jobs for the lake, kept in the lake's own Dagster home: through the UI running
+    for it, else through a webserver started for this command (a context manager)."""
+    from pipeline.homes import home_for_lake
+    from pipeline.runner import code_location_runs
+
+    return code_location_runs(home_for_lake(lake), lake)
 
 
 def _run(args) -> int:
     from llmprices.sources import ALL_SOURCES
-    from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
+    from pipeline.runner import IngestRequest, ingest_launch
 
     sources = args.sources or [spec.name for spec in ALL_SOURCES if spec.live]
-    result = run_ingest(IngestRequest(sources, args.date, args.date, lake_uri=args.lake), instance_for_cli())
-    return _print_run(result)
+    lake = _lake(args.lake)
+    launch = ingest_launch(IngestRequest(sources, args.date, args.date, lake_uri=lake))  # checked before any start
+    with _runs_for(lake) as runs:
+        return _print_run(runs.execute(launch))
 
 
 def _import_csv(args) -> int:
     from llmprices.sources.csv_import import split_csv_by_day
-    from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
+    from pipeline.runner import IngestRequest, run_ingest
 
     by_day = split_csv_by_day(args.file.read_bytes())
     if not by_day:
         print(f"{args.file}: no rows", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as folder:
+    lake = _lake(args.lake)
+    with tempfile.TemporaryDirectory() as folder, _runs_for(lake) as runs:
         for day, body in by_day.items():
             (Path(folder) / f"{day.isoformat()}.csv").write_bytes(body)
         days = sorted(by_day)
         print(f"importing {len(days)} day(s), {days[0]} .. {days[-1]}, from {args.file}")
         status = 0
         for first, last in _contiguous_ranges(days):  # a run covers a range; gaps have no rows to land
-            request = IngestRequest(["csv"], first, last, lake_uri=args.lake, archive_dirs={"csv": folder})
-            status = max(status, _print_run(run_ingest(request, instance_for_cli())))
+            request = IngestRequest(["csv"], first, last, lake_uri=lake, archive_dirs={"csv": folder})
+            status = max(status, _print_run(run_ingest(request, runs)))
         return status
 
 
@@ -116,28 +150,42 @@ def _demo(args) -> int:
     from llmprices.lake.store import Lake
     from llmprices.lake.tables import OBSERVATIONS
     from pipeline import report
-    from pipeline.jobs import CATALOG_REFRESH, DAILY_ANALYTICS, MONTHLY_TRENDS, PRICE_CHANGES_BACKFILL
-    from pipeline.runner import DEFAULT_DAGSTER_HOME, IngestRequest, instance_for_cli, run_ingest, run_job
+    from pipeline.jobs import (
+        CATALOG_REFRESH,
+        DAILY_ANALYTICS,
+        DAILY_HISTORY,
+        MONTHLY_COMPACTION,
+        MONTHLY_TRENDS,
+        PRICE_ALERTS,
+    )
+    from pipeline.runner import IngestRequest, job_launch, run_ingest
 
     archives = {folder.name: str(folder) for folder in sorted(DEMO_DATA.iterdir()) if folder.is_dir()}
     days = sorted({p.name.split(".")[0] for folder in DEMO_DATA.iterdir() if folder.is_dir() for p in folder.iterdir()})
-    first, last = days[0], days[-1]
+    first, last, month = days[0], days[-1], days[0][:8] + "01"
     print(f"Demo: {len(archives)} sources x {len(days)} days ({first} .. {last}) from {DEMO_DATA}, into {args.lake}/")
-    instance = instance_for_cli()
-    request = IngestRequest(list(archives), date.fromisoformat(first), date.fromisoformat(last), args.lake, archives)
-    status = _print_run(run_ingest(request, instance))
-    offline_catalog = {"model_catalog": {"config": {"enrich_from_hub": False}}}
-    for job, partitions, ops in (
-        (CATALOG_REFRESH, {}, offline_catalog),
-        (DAILY_ANALYTICS, {"first": first, "last": last}, None),
-        (PRICE_CHANGES_BACKFILL, {"first": first, "last": last}, None),
-        (MONTHLY_TRENDS, {"first": first[:8] + "01"}, None),
-    ):
-        result = run_job(job, instance, lake_uri=args.lake, ops_config=ops, **partitions)
-        print(f"{job:<24} {'succeeded' if result.success else 'FAILED'}")
+    lake = _lake(args.lake)
+    with _runs_for(lake) as runs:
+        request = IngestRequest(list(archives), date.fromisoformat(first), date.fromisoformat(last), lake, archives)
+        status = _print_run(run_ingest(request, runs))
+        the_days = {"first": first, "last": last, "lake_uri": lake}
+        alerts = {"alerts": {"rules_file": _demo_alert_rules(lake)}}
+        offline_catalog = {"model_catalog": {"config": {"enrich_from_hub": False}}}
+        results = runs.execute_all(  # each reads only what the ingest landed: side by side
+            [
+                job_launch(CATALOG_REFRESH, lake_uri=lake, ops_config=offline_catalog),
+                job_launch(DAILY_HISTORY, **the_days),
+                job_launch(DAILY_ANALYTICS, **the_days),
+                job_launch(PRICE_ALERTS, **the_days, resource_config=alerts),
+                job_launch(MONTHLY_COMPACTION, first=month, lake_uri=lake),
+            ]
+        )
+        results += runs.execute_all([job_launch(MONTHLY_TRENDS, first=month, lake_uri=lake)])  # the catalog and prices
+    for result in results:
+        print(f"{result.job:<24} {'succeeded' if result.success else 'FAILED'}")
         status = max(status, 0 if result.success else 1)
 
-    lake = Lake(args.lake)
+    lake = Lake(lake)
     _section("Rows per source and day", report.rows_per_source(lake))
     _section("Why rows were quarantined", report.quarantine_reasons(lake))
     _section(
@@ -147,9 +195,25 @@ def _demo(args) -> int:
     _section(f"Minimum-price trend, {first[:7]} (cost_trends)", report.min_price_trend(lake, first[:7]))
     scan = f"read_parquet('{lake.uri(OBSERVATIONS)}', hive_partitioning=true)"
     print(f"\nQuery the lake (DuckDB SQL): select * from {scan}")
-    home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
-    print(f"Open the UI:      DAGSTER_HOME={home} PRICE_LAKE_URI={args.lake} dagster dev -m pipeline.definitions")
+    print(f"Alerts delivered to:        {_demo_alerts_file(lake.root_uri)}")
+    print(f"Open the UI:                llmprices ui --lake {args.lake}")
     return status
+
+
+def _demo_alerts_file(lake: str) -> Path:
+    return Path(f"{lake}-alerts.jsonl")
+
+
+def _demo_alert_rules(lake: str) -> str:
+    """A rules file beside the demo lake: every change, to a JSONL file beside it. Alerts expire long after the
+    demo's days (January 2025); the default, 3 days, would record them expired, unsent."""
+    rules = Path(f"{lake}-alert-rules.yaml")
+    rules.write_text(
+        "expire_after_days: 100000\n"
+        f"sinks:\n  demo-file:\n    type: jsonl\n    path: {json.dumps(str(_demo_alerts_file(lake)))}\n"
+        "rules:\n  - name: every-change\n    sinks: [demo-file]\n"
+    )
+    return str(rules)
 
 
 def _backfill(args) -> int:
@@ -236,10 +300,10 @@ def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
     from tqdm import tqdm
 
     from pipeline.backfill import run_backfill, run_downstream
-    from pipeline.runner import instance_for_cli
 
-    instance = instance_for_cli()
+    lake = _lake(lake_uri)
     with (
+        _runs_for(lake) as runs,
         tqdm(total=len(plan.todo), unit="day", desc="raw", position=0) as raw_bar,
         tqdm(total=len(plan.todo), unit="day", desc="landed", position=1) as bar,
     ):
@@ -250,14 +314,33 @@ def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
         def archived(done: int) -> None:
             raw_bar.update(done - raw_bar.n)
 
-        results = run_backfill(plan, folder, lake_uri, instance, progress, archived)
+        results = run_backfill(plan, folder, lake, runs, progress, archived)
+        downstream_results = run_downstream(plan, lake, runs) if downstream else []
     status = max(_print_run(result) for result in results)
     if downstream:
         print(f"\nDownstream of {plan.source}, {min(plan.todo)} .. {max(plan.todo)}:")
-        for job, result in run_downstream(plan, lake_uri, instance):
-            print(f"{job:<24} " + ("succeeded" if result.success else "FAILED: " + "; ".join(_step_failures(result))))
+        for result in downstream_results:
+            outcome = "succeeded" if result.success else "FAILED: " + "; ".join(_step_failures(result))
+            print(f"{result.job:<24} {outcome}")
             status = max(status, 0 if result.success else 1)
     return status
+
+
+def _ui(args) -> int:
+    """`dagster dev` on the lake's home, in place of this process (Ctrl-C reaches it): the runs the CLI launched
+    for this lake are on their jobs' pages, and the CLI launches its next runs through it while it runs."""
+    from pipeline.homes import home_for_lake
+    from pipeline.webserver import Webserver, default_sigint, record_ui
+
+    lake = _lake(args.lake)
+    home = home_for_lake(lake)
+    server = Webserver(home, lake, port=args.port, host=args.host, dev=True)
+    local = server.url if args.host not in ("0.0.0.0", "::") else f"http://127.0.0.1:{args.port}"
+    record_ui(home, local)
+    print(f"Dagster UI for lake {lake} (Dagster home {home}): {server.url}", flush=True)
+    command = server.command()
+    default_sigint()  # Ctrl-C and `kill` stop it, even when started in the background
+    os.execve(command[0], command, server.env())
 
 
 def _coverage(args) -> int:

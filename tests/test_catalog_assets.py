@@ -11,7 +11,7 @@ import duckdb
 
 from assets.catalog.assets import model_catalog, unmatched_models
 from pipeline.resources import HttpResource, HubResource, LakeResource
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 DEMO = Path(__file__).resolve().parent.parent / "pipeline" / "demo_data"
 
@@ -58,7 +58,7 @@ def test_unmatched_models_lists_ids_without_a_canonical_model_and_reports_covera
                 lake_uri=str(tmp_path / "lake"),
                 archive_dirs={"csv": str(csv)},
             ),
-            instance,
+            InProcessRuns(instance),
         )
         assert ran.success
         result = dg.materialize(
