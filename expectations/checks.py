@@ -35,6 +35,8 @@ OUTPUT_INPUT_RATIO = "output_input_ratio"
 
 #: Failing rows (or days) shown in a check's metadata, enough to start debugging.
 MAX_EXAMPLES = 5
+#: Metadata of each check: the days (ISO dates) it failed on.
+FAILING_DATES = "failing_dates"
 _TOLERANCE = f"{ROW_COUNT_TOLERANCE:.0%}"
 
 AssetKeyLike = dg.AssetKey | str | Sequence[str]
@@ -101,7 +103,8 @@ def _row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcom
     failed and the first few of them."""
     failing = counts.iloc[sorted({i for r in results for i in r.unexpected_rows})]
     passed = all(r.success for r in results)
-    metadata = {"days": len(counts), "failing_days": len(failing), "row_count": int(counts["row_count"].sum())}
+    metadata = {"days": len(counts), "failing_days": len(failing), "row_count": int(counts["row_count"].sum()),
+                FAILING_DATES: _json_dates(failing[SNAPSHOT_DATE])}  # fmt: skip
     previous = counts["previous_row_count"].iat[0]  # the partition before the first day
     if not pd.isna(previous):
         metadata["previous_row_count"] = int(previous)
@@ -150,13 +153,14 @@ def _range_description(counts: pd.DataFrame, failing: pd.DataFrame, passed: bool
 
 
 def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.AssetCheckResult:
-    problems, failed, examples = [], [], []
+    problems, failed, examples, whole_table = [], [], [], False
     for r in results:
         if r.success:
             continue
         failed.append(_name(r))
         column = r.column
         targets = [column] if column else r.kwargs.get("column_list", [])
+        whole_table = whole_table or not r.unexpected_rows
         if r.expectation_type == "expect_table_columns_to_match_set":
             missing = r.details.get("details", {}).get("mismatched", {}).get("missing", [])
             problems.append(f"missing columns: {', '.join(missing)}")
@@ -173,7 +177,9 @@ def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.Asset
             problems.append(f"{r.unexpected_count} rows share a listing key ({', '.join(keys)})")
             examples += r.unexpected_rows
     passed = not failed
-    metadata = {"row_count": len(df), "failed_expectations": dg.MetadataValue.json(failed)}
+    failing_rows = df if whole_table else df.iloc[sorted(set(examples))]
+    metadata = {"row_count": len(df), "failed_expectations": dg.MetadataValue.json(failed),
+                FAILING_DATES: _json_dates(failing_rows.get(SNAPSHOT_DATE, pd.Series()))}  # fmt: skip
     if examples:
         metadata["failing_examples"] = _examples_md(df, examples, keys)
     description = (
@@ -202,6 +208,7 @@ def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetC
         "share_outside_band": dg.MetadataValue.float(round(share, 4)),
         "allowed_share_outside": dg.MetadataValue.float(round(1 - RATIO_MOSTLY, 4)),
         "failed_expectations": dg.MetadataValue.json([] if r.success else [_name(r)]),
+        FAILING_DATES: _json_dates(_days_outside_band(df, r.unexpected_rows) if has_prices else df.get(SNAPSHOT_DATE)),
     }
     if outside:
         metadata["failing_examples"] = _examples_md(df, r.unexpected_rows, [RATIO_COLUMN, *PRICE_COLUMNS[:2]])
@@ -223,6 +230,23 @@ def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetC
         description=description,
         metadata=metadata,
     )
+
+
+def _days_outside_band(df: pd.DataFrame, rows: list[int]) -> pd.Series:
+    """The days on which more of the priced listings than allowed have a ratio outside the band."""
+    if SNAPSHOT_DATE not in df.columns:
+        return pd.Series()
+    days = df[SNAPSHOT_DATE]
+    outside = days.iloc[sorted(set(rows))].value_counts()
+    priced = days[df[RATIO_COLUMN].notna()].value_counts()
+    share = outside.reindex(priced.index, fill_value=0) / priced
+    return pd.Series(share[share > 1 - RATIO_MOSTLY].index)
+
+
+def _json_dates(days: pd.Series | None) -> dg.MetadataValue:
+    """The days (of a ranged run) a check failed on, sorted, as ISO dates: each day's metadata says whether it
+    passed."""
+    return dg.MetadataValue.json(sorted({str(day) for day in (days if days is not None else [])}))
 
 
 def _name(r: ExpectationOutcome) -> str:

@@ -17,6 +17,7 @@ from assets.keys import (
     source_resource_key,
 )
 from assets.partitions import DAILY_PARTITIONS, partition_days
+from assets.sources.day_metadata import add_day_metadata, add_raw_day_metadata
 from assets.sources.landing import LandedRange, land_days
 from expectations.checks import evaluate_observation_checks, observation_check_specs
 from llmprices.lake.store import Lake
@@ -63,7 +64,7 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             except SourceNotConfigured as exc:
                 return "skipped", f"{day}: {exc}"
             except ArchiveMissing as exc:  # captures have gaps; the days that exist still land
-                return "no_capture", str(exc)
+                return "no_capture", (day, str(exc))
             return "landed", lake.write_raw(spec.name, day, payloads)
 
         days = partition_days(context)
@@ -75,9 +76,9 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         for kind, value in outcomes:
             {"landed": landed, "skipped": skipped, "no_capture": no_capture}[kind].append(value)
         if no_capture and not landed:
-            raise dg.Failure(f"{spec.name}: no capture for any day of the run: {no_capture[0]}", allow_retries=False)
+            raise dg.Failure(f"{spec.name}: no capture for any day of the run: {no_capture[0][1]}", allow_retries=False)
         if no_capture:
-            context.log.warning(f"{spec.name}: {len(no_capture)} day(s) have no capture: {no_capture[0]}")
+            context.log.warning(f"{spec.name}: {len(no_capture)} day(s) have no capture: {no_capture[0][1]}")
         if skipped:
             context.log.warning(f"{spec.name} is not configured; skipped: " + "; ".join(skipped))
             yield dg.AssetObservation(
@@ -85,16 +86,12 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 metadata={"status": "not configured", "reason": skipped[0]},
             )
         if landed:
-            entries = [entry for m in landed for entry in m.payloads]
+            add_raw_day_metadata(context, landed, no_capture)
             yield dg.MaterializeResult(
                 metadata={
-                    "days": len(landed),
-                    "payloads": len(entries),
-                    "bytes": sum(e["bytes"] for e in entries),
-                    "urls": dg.MetadataValue.md("\n".join(f"- `{e['url']}`" for e in entries[:10])),
-                    "sha256": entries[0]["sha256"] if len(entries) == 1 else f"{len(entries)} payloads",
+                    "run_days": len(landed),
+                    "run_days_without_capture": len(no_capture),
                     "path": lake.path(RAW, (("source", spec.name),)),
-                    "days_without_capture": len(no_capture),
                 }
             )
 
@@ -140,8 +137,10 @@ def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             raise dg.Failure(
                 f"{spec.name}: nothing to parse: " + "; ".join(landed.missing_days[:5]), allow_retries=False
             )
-        yield from evaluate_observation_checks(key, landed.observations, landed.day_counts, previous)
-        yield dg.MaterializeResult(metadata=_metadata(lake, spec.name, landed, previous))
+        checks = evaluate_observation_checks(key, landed.observations, landed.day_counts, previous)
+        yield from checks
+        add_day_metadata(context, landed, checks, previous)  # each day its own counts and check outcomes
+        yield dg.MaterializeResult(metadata=_run_metadata(lake, spec.name, landed))
         if landed.payload_errors:
             raise dg.Failure(
                 f"{spec.name}: {len(landed.payload_errors)} payload(s) could not be read "
@@ -160,23 +159,13 @@ def _previous_row_count(lake: Lake, source: str, day: date) -> int | None:
     return lake.row_count(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=max(earlier), source=source))
 
 
-def _metadata(lake: Lake, source: str, landed: LandedRange, previous: int | None) -> dict:
-    valid, quarantined = landed.observations, landed.quarantined
-    reasons = quarantined["reason"].value_counts().head(8)
+def _run_metadata(lake: Lake, source: str, landed: LandedRange) -> dict:
+    """What the run as a whole did (shown on each of its days, beside the day's own counts)."""
     metadata = {
-        "dagster/row_count": len(valid),
-        "days": len(landed.day_counts),
-        "payloads": landed.payloads,
-        "quarantined_rows": len(quarantined),
-        "providers": int(valid["provider"].nunique()),
-        "models": int(valid["model"].nunique()),
-        "model_coverage": dg.MetadataValue.float(round(float(valid["model_matched"].mean()), 4) if len(valid) else 0.0),
-        "previous_partition_rows": previous,
-        "quarantine_reasons": dg.MetadataValue.md(
-            reasons.rename_axis("reason").reset_index(name="rows").to_markdown(index=False) if len(reasons) else "none"
-        ),
+        "run_days": len(landed.day_counts),
+        "run_payloads": landed.payloads,
         "lake_path": lake.path(OBSERVATIONS) + f"/snapshot_date=*/source={source}/",
     }
     if landed.missing_days:
-        metadata["days_without_raw"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in landed.missing_days[:50]))
+        metadata["run_days_without_raw"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in landed.missing_days[:50]))
     return metadata
