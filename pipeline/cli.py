@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.homes import HomeMismatch
+from pipeline.webserver import WebserverError
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 LAKE_HELP = "lake root URI (default $PRICE_LAKE_URI or ./lake)"
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                "ui": _ui}[args.command]  # fmt: skip
     try:
         return handler(args)
-    except HomeMismatch as exc:
+    except (HomeMismatch, WebserverError) as exc:
         print(f"llmprices: {exc}", file=sys.stderr)
         return 2
 

@@ -137,6 +137,12 @@ def code_location_runs(home: Path, lake: str) -> Iterator[CodeLocationRuns]:
         if server is not None:
             yield CodeLocationRuns(server, instance)
             return
+        if isinstance(instance.run_coordinator, dg.QueuedRunCoordinator):  # a home the CLI did not make
+            raise WebserverError(
+                f"Dagster home {home} queues runs for a daemon (its dagster.yaml sets no run_coordinator, or the "
+                f"QueuedRunCoordinator), and no UI runs for this lake: start `llmprices ui --lake {lake}` in another "
+                "shell (its daemon starts the runs), or use a home the CLI makes (unset DAGSTER_HOME)."
+            )
         with Webserver(home, lake) as server:
             yield CodeLocationRuns(server, instance)
 
@@ -179,10 +185,6 @@ def job_launch(
 
 def run_ingest(request: IngestRequest, runs: Runs) -> RunResult:
     return runs.execute(ingest_launch(request))
-
-
-def run_job(job_name: str, runs: Runs, **kwargs) -> RunResult:
-    return runs.execute(job_launch(job_name, **kwargs))
 
 
 def partition_tags(first: str, last: str) -> dict[str, str]:

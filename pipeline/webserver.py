@@ -21,8 +21,6 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import requests
-
 from pipeline.homes import LOCATION, workspace_file
 
 #: The repository name Dagster gives a `Definitions` object.
@@ -96,7 +94,7 @@ class Webserver:
         )
         try:
             entries = self.graphql(query, timeout=5)["workspaceOrError"]["locationEntries"]
-        except (requests.RequestException, WebserverError, KeyError, TypeError):
+        except (OSError, WebserverError, KeyError, TypeError):  # requests' errors are OSErrors: not up yet
             return False
         for entry in entries:
             if entry["name"] == LOCATION and entry["loadStatus"] == "LOADED":
@@ -127,6 +125,8 @@ class Webserver:
         self.stop()
 
     def graphql(self, query: str, variables: Mapping | None = None, timeout: float = 120) -> dict:
+        import requests  # loaded by the commands that start runs only
+
         response = requests.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
                                  timeout=timeout)  # fmt: skip
         if not response.ok:

@@ -65,3 +65,17 @@ def test_the_cli_refuses_to_mix_lakes_in_one_home_and_says_how_to_choose(shell):
         assert f"holds the runs of lake {lake_identity('demo-lake')}, not {shell / 'other-lake'}" in done.stderr
         assert "unset DAGSTER_HOME" in done.stderr and "Traceback" not in done.stderr
     assert not (shell / "other-lake").exists()  # nothing ran
+
+
+def test_a_home_that_queues_runs_for_a_daemon_is_refused_without_a_ui(shell):
+    home = shell / "home"  # a user's home from before: Dagster's default run coordinator queues runs
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "run", "--source", "openrouter", "--lake", "lake"], cwd=shell,
+        env={**cli_env(), "DAGSTER_HOME": str(home)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"Dagster home {home} queues runs for a daemon" in done.stderr
+    assert f"start `llmprices ui --lake {shell / 'lake'}` in another shell" in done.stderr
+    assert not (home / "webserver.log").exists()  # refused before starting anything
