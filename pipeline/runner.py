@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -114,10 +113,10 @@ class CodeLocationRuns:
         return self.execute_all([launch])[0]
 
     def execute_all(self, launches: Sequence[RunLaunch]) -> list[RunResult]:
-        """Launch the runs at once (they run side by side; a launch itself takes seconds of the code server's
-        time, so they are sent together too), wait for all of them."""
-        with ThreadPoolExecutor(max_workers=len(launches)) as pool:
-            run_ids = list(pool.map(self._launch, launches))
+        """Launch the runs one after the other, then wait for all of them: they run side by side. Launches are
+        sent one at a time because each takes the code server seconds of work (it plans the run), and requests
+        sent together queue up behind each other past the webserver's 60 s limit on a busy machine."""
+        run_ids = [self._launch(launch) for launch in launches]
         return [self.wait(run_id) for run_id in run_ids]
 
     def _launch(self, launch: RunLaunch) -> str:
