@@ -191,12 +191,15 @@ class Lake:
                 self.fs.delete_file(file)
         return bool(files)
 
-    def read_partition(self, table: Table, partition: Partition) -> pa.Table | None:
-        """One partition's rows (without the hive columns), or None if it was never written."""
+    def read_partition(
+        self, table: Table, partition: Partition, columns: list[str] | None = None
+    ) -> pa.Table | None:
+        """One partition's rows (without the hive columns), or None if it was never written; only `columns`
+        if given (a reader of many partitions keeps what it needs, not every column of every day)."""
         files = [f for f in self._files_in(self.path(table, partition)) if f.endswith(".parquet")]
         if not files:
             return None
-        return pa.concat_tables(pq.read_table(f, filesystem=self.fs) for f in sorted(files))
+        return pa.concat_tables(pq.read_table(f, columns=columns, filesystem=self.fs) for f in sorted(files))
 
     def row_count(self, table: Table, partition: Partition) -> int | None:
         """Rows in a partition from parquet footers alone, or None if it was never written."""
@@ -228,6 +231,15 @@ class Lake:
             or info.size >= MAYBE_EMPTY_BYTES
             or pq.ParquetFile(self.fs.open_input_file(info.path)).metadata.num_rows
         }
+
+    def sources_with_partitions(self, table: Table) -> list[str]:
+        """Every source with a `<table>/snapshot_date=D/source=S/` partition on some day, in one listing."""
+        root = self.path(table)
+        if not self._exists(root):
+            return []
+        infos = self.fs.get_file_info(pafs.FileSelector(root, recursive=True))
+        files = [info.path for info in infos if info.path.endswith(f"/{PART_FILE}") and "/source=" in info.path]
+        return sorted({path.rsplit("/source=", 1)[1].split("/", 1)[0] for path in files})
 
     def _day_files(self, table: Table, source: str) -> dict[date, pafs.FileInfo]:
         root = self.path(table)
