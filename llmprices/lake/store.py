@@ -191,15 +191,12 @@ class Lake:
                 self.fs.delete_file(file)
         return bool(files)
 
-    def read_partition(
-        self, table: Table, partition: Partition, columns: list[str] | None = None
-    ) -> pa.Table | None:
-        """One partition's rows (without the hive columns), or None if it was never written; only `columns`
-        if given (a reader of many partitions keeps what it needs, not every column of every day)."""
+    def read_partition(self, table: Table, partition: Partition) -> pa.Table | None:
+        """One partition's rows (without the hive columns), or None if it was never written."""
         files = [f for f in self._files_in(self.path(table, partition)) if f.endswith(".parquet")]
         if not files:
             return None
-        return pa.concat_tables(pq.read_table(f, columns=columns, filesystem=self.fs) for f in sorted(files))
+        return pa.concat_tables(pq.read_table(f, filesystem=self.fs) for f in sorted(files))
 
     def row_count(self, table: Table, partition: Partition) -> int | None:
         """Rows in a partition from parquet footers alone, or None if it was never written."""
@@ -224,8 +221,13 @@ class Lake:
     def days_with_rows(self, table: Table, source: str) -> set[date]:
         """Days whose partition holds rows. From the same listing: only a file small enough to be empty has its
         footer read (an empty partition's file is a few KiB of schema; a day with rows is far larger)."""
+        return set(self.files_with_rows(table, source))
+
+    def files_with_rows(self, table: Table, source: str) -> dict[date, str]:
+        """The file of each day whose partition holds rows (see `days_with_rows`), to read many days without
+        listing each partition again."""
         return {
-            day
+            day: info.path
             for day, info in self._day_files(table, source).items()
             if info.size is None
             or info.size >= MAYBE_EMPTY_BYTES

@@ -20,6 +20,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import HISTORY, HISTORY_PRICES, LISTING_KEY, OBSERVATIONS
@@ -93,17 +94,20 @@ def empty_history() -> pd.DataFrame:
 def _day_chunks(lake: Lake, source: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The source's days with rows, in order, as frames of `snapshot_date`, `KEY` and `TRACKED` holding
     consecutive days and at least `chunk_rows` rows each (the last chunk fewer)."""
-    frames, rows = [], 0
-    for day in sorted(lake.days_with_rows(OBSERVATIONS, source)):
-        partition = OBSERVATIONS.partition(snapshot_date=day, source=source)
-        table = lake.read_partition(OBSERVATIONS, partition, columns=[*LISTING_KEY, *TRACKED])
-        frames.append(table.to_pandas().assign(snapshot_date=day, source=source))
+    tables, rows = [], 0
+    for day, path in sorted(lake.files_with_rows(OBSERVATIONS, source).items()):
+        table = pq.read_table(path, columns=[*LISTING_KEY, *TRACKED], filesystem=lake.fs)
+        tables.append(table.append_column("snapshot_date", pa.array([day] * table.num_rows, pa.date32())))
         rows += table.num_rows
         if rows >= chunk_rows:
-            yield pd.concat(frames, ignore_index=True)
-            frames, rows = [], 0
-    if frames:
-        yield pd.concat(frames, ignore_index=True)
+            yield _frame(tables, source)
+            tables, rows = [], 0
+    if tables:
+        yield _frame(tables, source)
+
+
+def _frame(tables: list[pa.Table], source: str) -> pd.DataFrame:
+    return pa.concat_tables(tables).to_pandas().assign(source=source)
 
 
 def _as_rows(open_intervals: pd.DataFrame, day: date) -> pd.DataFrame:
