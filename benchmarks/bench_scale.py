@@ -15,6 +15,7 @@ whole process, interpreter and libraries included; the RSS after imports is prin
 - history: `price_history` over the year (`history/`), as the asset builds it (`source_history`); at the
   scales in `--before`, also the one-pass build it replaced (every observation in one frame), for contrast;
 - trends: the last month's refit (`refit_month`: every `trends/` table), on the catalog scaled alike;
+- compact: every month compacted into its year's file (`compact_months`), which the query layer then reads;
 - query: one model's daily minimum price over the year through `llmprices.lake.query.connect` (DuckDB), warm,
   median of --query-repeat runs (target at 100x: under 1 s).
 
@@ -39,22 +40,34 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import synthetic
-from benchmarks.bench_backfill import REPO, Transcript, shared_argument_parser
 from llmprices.analysis.monthly import refit_month
 from llmprices.analysis.spreads import one_price_per_provider, spread_summary
 from llmprices.analysis.trends import monthly_model_prices
+from llmprices.lake.compaction import compact_months, daily_files
 from llmprices.lake.query import connect
 from llmprices.lake.read import read_observations
 from llmprices.lake.store import Lake
-from llmprices.lake.tables import CHANGES, HISTORY, OBSERVATIONS, PROVIDER_PRICES, QUARANTINE, SPREADS, TREND_TABLES
+from llmprices.lake.tables import (
+    CHANGES,
+    COMPACTED_OBSERVATIONS,
+    HISTORY,
+    OBSERVATIONS,
+    PROVIDER_PRICES,
+    QUARANTINE,
+    SPREADS,
+    TREND_TABLES,
+)
 from llmprices.observations.normalize import observations_table
 from llmprices.observations.parse import parse_day
 from llmprices.sources import SOURCES_BY_NAME
 from llmprices.warehouse.changes import changes_between, changes_table, previous_day_with_data
 from llmprices.warehouse.history import history_intervals, history_table, source_history
 
+REPO = Path(__file__).resolve().parent.parent
 FIRST_DAY = date(2025, 1, 1)
-STEPS = ("ingest", "spreads", "changes", "history", "history_one_pass", "trends", "query")
+STEPS = ("ingest", "spreads", "changes", "history", "history_one_pass", "trends", "compact", "query")
+#: Steps over the whole year: from --once-from on, run once (minutes each at 100x).
+YEAR_STEPS = ("history", "history_one_pass", "trends", "compact")
 QUERY = """
     select snapshot_date, min(blended_usd_per_mtok) as min_blended
     from observations where model = $model group by snapshot_date order by snapshot_date
@@ -213,6 +226,14 @@ def step_trends(lake, meta: dict) -> dict:
             "models_fitted": fit.fit.n_models}  # fmt: skip
 
 
+def step_compact(lake, meta: dict) -> dict:
+    """Every month compacted into its year's file, as a ranged run of `compacted_observations` does (from
+    scratch: an earlier run's files are removed first)."""
+    lake.fs.delete_dir_contents(lake.path(COMPACTED_OBSERVATIONS), missing_dir_ok=True)
+    done = compact_months(lake, daily_files(lake))
+    return {"years": {c.year: {"months": len(c.months), "rows": c.rows} for c in done}}
+
+
 def step_query(lake, meta: dict, repeat: int = 20) -> dict:
 
     started = time.perf_counter()
@@ -243,9 +264,11 @@ def run_step(step: str, lake_dir: Path, query_repeat: int) -> None:
                      default=str))  # fmt: skip
 
 
-# the libraries every step loads, imported before the RSS baseline is read (so it says what the step adds)
+# what a step loads, imported before the RSS baseline is read (so it says what the step adds): this module's
+# imports, and scipy.stats for the trends (which import it when first fitting)
 CHILD = (
-    "import sys, scipy.stats\n"
+    "import sys\n"
+    "if sys.argv[1] == 'trends': import scipy.stats\n"
     "from benchmarks.bench_scale import run_step\n"
     "from pathlib import Path\n"
     "run_step(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]))\n"
@@ -280,6 +303,8 @@ def lake_of(work: Path, shared: Path, scale: int, days: int, say) -> tuple[Path,
 
 
 def main() -> None:
+    from benchmarks.bench_backfill import Transcript, shared_argument_parser  # imports Dagster: not in the steps
+
     parser = shared_argument_parser(__doc__)
     parser.add_argument("--scales", default="1,10,100")
     parser.add_argument("--days", type=int, default=365)
@@ -303,7 +328,7 @@ def main() -> None:
             for step in STEPS:
                 if step == "history_one_pass" and scale not in before:
                     continue
-                once = step in ("history", "history_one_pass", "trends") and scale >= args.once_from
+                once = step in YEAR_STEPS and scale >= args.once_from
                 runs = 1 if once else args.repeat
                 results[step, scale] = [measure(step, lake_dir, args.query_repeat) for _ in range(runs)]
                 say(f"    {step:<17} x{scale:<4} {line(results[step, scale])}")
@@ -325,7 +350,7 @@ def table(results: dict, scales: list[int], say) -> None:
     header += f" | growth {scales[0]}x->{scales[-1]}x (time; RSS above imports) |" if len(scales) > 1 else " |"
     say(header)
     say("|" + "---|" * (header.count("|") - 1))
-    for step in STEPS:
+    for step in [step for step in STEPS if any((step, scale) in results for scale in scales)]:
         cells, first, last = [], None, None
         for scale in scales:
             runs = results.get((step, scale))
