@@ -16,7 +16,7 @@ from pydantic import Field
 
 from assets.keys import ALL_OBSERVATIONS, ANALYTICS_GROUP, COST_TRENDS, DAILY_SPREADS, MODEL_CATALOG, PROVIDER_PRICES
 from assets.metadata import chart_md, table_md
-from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, partition_days
+from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, month_chunks, partition_days
 from llmprices.analysis.monthly import MonthFit, TrendSettings, refit_month
 from llmprices.analysis.spreads import DEFAULT_SOURCE_PRECEDENCE, SpreadConfig, one_price_per_provider, spread_summary
 from llmprices.analysis.trends import SEED_ASSUMED_SIZES_B, TrendFit
@@ -93,31 +93,38 @@ def provider_prices(context: dg.AssetExecutionContext, config: ProviderPricesCon
     `unmatched_models`). What `daily_spreads` and `cost_trends` read. Lake: `provider_prices/snapshot_date=D/`."""
     lake = context.resources.lake.lake()
     days = partition_days(context)
-    observations = read_observations(lake, days[0], days[-1])
-    matched = observations[observations["model_matched"].astype(bool)]
     selection = config.spread_config()
-    prices = one_price_per_provider(matched, selection)
-    if prices.empty:
+    rows, unmatched, priced_days, by_source, unwritten = 0, 0, set(), pd.Series(dtype="int64"), []
+    for chunk in month_chunks(days):  # a month of observations in memory at a time, however long the range
+        observations = read_observations(lake, chunk[0], chunk[-1])
+        matched = observations[observations["model_matched"].astype(bool)]
+        prices = one_price_per_provider(matched, selection)
+        rows, unmatched = rows + len(prices), unmatched + len(observations) - len(matched)
+        priced_days |= set(prices["snapshot_date"])
+        by_source = by_source.add(prices.groupby("source").size(), fill_value=0)
+        unwritten += chunk
+        if rows:  # nothing is written until some day has prices: a range without any fails untouched
+            for day in unwritten:
+                partition = PROVIDER_PRICES_TABLE.partition(snapshot_date=day)
+                day_prices = prices[prices["snapshot_date"] == day]
+                lake.write_partition(PROVIDER_PRICES_TABLE, partition, PROVIDER_PRICES_TABLE.from_frame(day_prices))
+            unwritten = []
+    if not rows:
         raise dg.Failure(
             f"no priced listings with a canonical model from {days[0]} to {days[-1]}: "
             "materialize the observations/<source> assets for these days first",
             allow_retries=False,
         )
-    for day in days:
-        partition = PROVIDER_PRICES_TABLE.partition(snapshot_date=day)
-        lake.write_partition(
-            PROVIDER_PRICES_TABLE, partition, PROVIDER_PRICES_TABLE.from_frame(prices[prices["snapshot_date"] == day])
-        )
     left_out = [name for name, kept in (("OpenRouter resale", selection.include_openrouter_resale),
                                         ("quantized", selection.include_quantized), ("free", selection.include_free))
                 if not kept]  # fmt: skip
-    by_source = prices.groupby("source").size().rename_axis("source").reset_index(name="prices")
+    by_source = by_source.astype("int64").rename_axis("source").reset_index(name="prices")
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(prices),
+            "dagster/row_count": rows,
             "days": len(days),
-            "days_without_prices": len(set(days) - set(prices["snapshot_date"])),
-            "unmatched_listings_left_out": len(observations) - len(matched),
+            "days_without_prices": len(set(days) - priced_days),
+            "unmatched_listings_left_out": unmatched,
             "prices_by_source": table_md(by_source),
             "selection": "left out: "
             + (", ".join(left_out) or "nothing")
@@ -143,18 +150,24 @@ def daily_spreads(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     min/median/max of input and output prices, over the day's `provider_prices`. Lake: `spreads/snapshot_date=D/`."""
     lake = context.resources.lake.lake()
     days = partition_days(context)
-    prices = _provider_prices(lake, days[0], days[-1])
-    if prices.empty:
+    rows, priced_days, latest, unwritten = 0, set(), None, []
+    for chunk in month_chunks(days):  # a month of provider prices in memory at a time, however long the range
+        prices = _provider_prices(lake, chunk[0], chunk[-1])
+        unwritten += chunk
+        if prices.empty and latest is None:
+            continue  # nothing is written until some day has prices: a range without any fails untouched
+        spreads = spread_summary(prices) if len(prices) else latest[1].iloc[:0]
+        for day in unwritten:
+            day_spreads = spreads[spreads["snapshot_date"] == day]
+            lake.write_partition(SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(day_spreads))
+        unwritten, rows, priced_days = [], rows + len(spreads), priced_days | set(prices["snapshot_date"])
+        latest = (prices, spreads) if len(prices) else latest
+    if latest is None:
         raise dg.Failure(
             f"no provider prices from {days[0]} to {days[-1]}: materialize provider_prices for these days first",
             allow_retries=False,
         )
-    spreads = spread_summary(prices)
-    for day in days:
-        lake.write_partition(
-            SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(spreads[spreads["snapshot_date"] == day])
-        )
-    metadata = _spreads_metadata(days, prices, spreads)
+    metadata = _spreads_metadata(len(days), len(set(days) - priced_days), rows, *latest)
     metadata["lake_path"] = lake.path(SPREADS)
     return dg.MaterializeResult(metadata=metadata)
 
@@ -171,8 +184,9 @@ def _provider_prices(lake: Lake, first: date, last: date) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _spreads_metadata(days: list[date], prices: pd.DataFrame, spreads: pd.DataFrame) -> dict:
-    """Row counts, and for the run's latest priced day the most-served models and the price chart."""
+def _spreads_metadata(days: int, days_without_prices: int, rows: int, prices: pd.DataFrame, spreads: pd.DataFrame):
+    """Row counts of the run, and for its latest priced day (in `prices` and `spreads`, the last month with prices)
+    the most-served models and the price chart."""
     from llmprices.analysis import charts  # matplotlib loads only when a chart is drawn
 
     latest = prices["snapshot_date"].max()
@@ -182,9 +196,9 @@ def _spreads_metadata(days: list[date], prices: pd.DataFrame, spreads: pd.DataFr
         ["model", "n_providers", "min", "median", "max", "max_over_min", "cheapest_provider", "priciest_provider"]
     ]
     metadata = {
-        "dagster/row_count": len(spreads),
-        "days": len(days),
-        "days_without_prices": len(set(days) - set(prices["snapshot_date"])),
+        "dagster/row_count": rows,
+        "days": days,
+        "days_without_prices": days_without_prices,
         "latest_day": latest.isoformat(),
         "models": len(today),
         "models_with_3_providers": len(competitive),
