@@ -347,7 +347,7 @@ def line(runs: list[dict]) -> str:
 def table(results: dict, scales: list[int], say) -> None:
     """The README's table: time and peak RSS per step and scale, and how each grows from the first scale."""
     header = "| step | " + " | ".join(f"{s}x time | {s}x peak RSS" for s in scales)
-    header += f" | growth {scales[0]}x->{scales[-1]}x (time; RSS above imports) |" if len(scales) > 1 else " |"
+    header += f" | growth {scales[0]}x->{scales[-1]}x (time; peak RSS) |" if len(scales) > 1 else " |"
     say(header)
     say("|" + "---|" * (header.count("|") - 1))
     for step in [step for step in STEPS if any((step, scale) in results for scale in scales)]:
@@ -359,13 +359,12 @@ def table(results: dict, scales: list[int], say) -> None:
                 continue
             seconds = statistics.median(r["detail"]["median_s"] if step == "query" else r["seconds"] for r in runs)
             peak = max(r["peak_mib"] for r in runs)
-            above = peak - runs[0]["after_imports_mib"]
             cells.append(f"{_duration(seconds)} | {peak:.0f} MiB")
-            first = first or (scale, seconds, above)
-            last = (scale, seconds, above)
+            first = first or (scale, seconds, peak)
+            last = (scale, seconds, peak)
         growth = ""
-        if len(scales) > 1 and first and last and last[0] != first[0]:
-            growth = f" | {last[1] / first[1]:.0f}x; {max(last[2], 1) / max(first[2], 1):.0f}x"
+        if len(scales) > 1 and first and last[0] == scales[-1] and first[0] == scales[0]:
+            growth = f" | {last[1] / first[1]:.0f}x; {last[2] / first[2]:.1f}x"
         elif len(scales) > 1:
             growth = " | -"
         label = "query (warm, median)" if step == "query" else step
