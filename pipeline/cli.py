@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -20,6 +21,8 @@ from pipeline.cli_errors import (
     run_reporting_errors,
     source_name,
 )
+from pipeline.homes import HomeMismatch
+from pipeline.webserver import WebserverError
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 LAKE_HELP = "lake root URI (default $PRICE_LAKE_URI or ./lake)"
@@ -114,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
 
     read_commands.register(commands)
 
+    ui = commands.add_parser(
+        "ui", help="the Dagster UI (dagster dev) on the lake's own Dagster home, where the CLI's runs are"
+    )
+    ui.add_argument("--lake", help=LAKE_HELP)
+    ui.add_argument("--port", type=int, default=3000, help="default 3000")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+
     args = parser.parse_args(debug_anywhere(sys.argv[1:] if argv is None else argv))
     if args.command == "backfill" and bool(args.git) != bool(args.path):
         back.error("--path goes with --git (and --git needs --path)")
@@ -125,30 +135,60 @@ def main(argv: list[str] | None = None) -> int:
         "coverage": _coverage,
         "backfill": _backfill,
         "accept": _accept,
+        "ui": _ui,
     }
     handler = handlers.get(args.command) or args.handler  # read commands bring their own
-    return run_reporting_errors(handler, args, args.debug)
+    return run_reporting_errors(_home_errors_said_as_usage(handler), args, args.debug)
+
+
+def _home_errors_said_as_usage(handler):
+    """A home that holds another lake, or a UI that cannot take the runs, is the user's choice to change."""
+
+    def run(args) -> int:
+        try:
+            return handler(args)
+        except (HomeMismatch, WebserverError) as exc:
+            raise UsageError(str(exc)) from None
+
+    return run
+
+
+def _lake(lake_uri: str | None) -> str:
+    """The lake as runs in other processes see it: --lake, else $PRICE_LAKE_URI, else ./lake; local paths made
+    absolute."""
+    from llmprices.lake.store import lake_uri_from_env
+    from pipeline.homes import lake_identity
+
+    return lake_identity(lake_uri or lake_uri_from_env())
+
+
+def _runs_for(lake: str):
+    """Runs of the code location's jobs for the lake, kept in the lake's own Dagster home: through the UI running
+    for it, else through a webserver started for this command (a context manager)."""
+    from pipeline.homes import home_for_lake
+    from pipeline.runner import code_location_runs
+
+    return code_location_runs(home_for_lake(lake), lake)
 
 
 def _run(args) -> int:
-    from llmprices.lake.store import lake_uri_from_env
     from llmprices.sources import ALL_SOURCES
     from pipeline.run_summary import landed
-    from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
+    from pipeline.runner import IngestRequest, ingest_launch
 
     sources = args.sources or [spec.name for spec in ALL_SOURCES if spec.live]
-    instance = instance_for_cli()
-    request = IngestRequest(sources, args.date, args.date, lake_uri=args.lake)
-    status = _print_run(run_ingest(request, instance), instance)
-    print("\n".join(landed(args.lake or lake_uri_from_env(), sources, [args.date]).lines))
+    lake = _lake(args.lake)
+    launch = ingest_launch(IngestRequest(sources, args.date, args.date, lake_uri=lake))  # checked before any start
+    with _runs_for(lake) as runs:
+        status = _print_run(runs.execute(launch), runs.instance)
+    print("\n".join(landed(lake, sources, [args.date]).lines))
     return status
 
 
 def _import_csv(args) -> int:
-    from llmprices.lake.store import lake_uri_from_env
     from llmprices.sources.csv_import import split_csv_by_day
     from pipeline.run_summary import landed
-    from pipeline.runner import IngestRequest, instance_for_cli, run_ingest
+    from pipeline.runner import IngestRequest, run_ingest
 
     try:
         by_day = split_csv_by_day(args.file.read_bytes())
@@ -156,17 +196,17 @@ def _import_csv(args) -> int:
         raise UsageError(f"{args.file}: {exc}") from None
     if not by_day:
         raise UsageError(f"{args.file} has no rows")
-    instance = instance_for_cli()
-    with tempfile.TemporaryDirectory() as folder:
+    lake = _lake(args.lake)
+    with tempfile.TemporaryDirectory() as folder, _runs_for(lake) as runs:
         for day, body in by_day.items():
             (Path(folder) / f"{day.isoformat()}.csv").write_bytes(body)
         days = sorted(by_day)
         print(f"importing {len(days)} day(s), {days[0]} .. {days[-1]}, from {args.file}")
         status = 0
         for first, last in _contiguous_ranges(days):  # a run covers a range; gaps have no rows to land
-            request = IngestRequest(["csv"], first, last, lake_uri=args.lake, archive_dirs={"csv": folder})
-            status = max(status, _print_run(run_ingest(request, instance), instance))
-        summary = landed(args.lake or lake_uri_from_env(), ["csv"], days)
+            request = IngestRequest(["csv"], first, last, lake_uri=lake, archive_dirs={"csv": folder})
+            status = max(status, _print_run(run_ingest(request, runs), runs.instance))
+        summary = landed(lake, ["csv"], days)
         print("\n".join(summary.lines))
         if summary.rows == 0:  # every row quarantined: the runs succeeded, the import did not
             print(f"\nno row of {args.file} landed: {summary.quarantined} quarantined (why above)", file=sys.stderr)
@@ -177,28 +217,42 @@ def _import_csv(args) -> int:
 def _demo(args) -> int:
     from llmprices.lake.store import Lake
     from pipeline import report
-    from pipeline.jobs import CATALOG_REFRESH, DAILY_ANALYTICS, MONTHLY_TRENDS, PRICE_CHANGES_BACKFILL
-    from pipeline.runner import DEFAULT_DAGSTER_HOME, IngestRequest, instance_for_cli, run_ingest, run_job
+    from pipeline.jobs import (
+        CATALOG_REFRESH,
+        DAILY_ANALYTICS,
+        DAILY_HISTORY,
+        MONTHLY_COMPACTION,
+        MONTHLY_TRENDS,
+        PRICE_ALERTS,
+    )
+    from pipeline.runner import IngestRequest, job_launch, run_ingest
 
     archives = {folder.name: str(folder) for folder in sorted(DEMO_DATA.iterdir()) if folder.is_dir()}
     days = sorted({p.name.split(".")[0] for folder in DEMO_DATA.iterdir() if folder.is_dir() for p in folder.iterdir()})
-    first, last = days[0], days[-1]
+    first, last, month = days[0], days[-1], days[0][:8] + "01"
     print(f"Demo: {len(archives)} sources x {len(days)} days ({first} .. {last}) from {DEMO_DATA}, into {args.lake}/")
-    instance = instance_for_cli()
-    request = IngestRequest(list(archives), date.fromisoformat(first), date.fromisoformat(last), args.lake, archives)
-    status = _print_run(run_ingest(request, instance), instance)
-    offline_catalog = {"model_catalog": {"config": {"enrich_from_hub": False}}}
-    for job, partitions, ops in (
-        (CATALOG_REFRESH, {}, offline_catalog),
-        (DAILY_ANALYTICS, {"first": first, "last": last}, None),
-        (PRICE_CHANGES_BACKFILL, {"first": first, "last": last}, None),
-        (MONTHLY_TRENDS, {"first": first[:8] + "01"}, None),
-    ):
-        result = run_job(job, instance, lake_uri=args.lake, ops_config=ops, **partitions)
-        print(f"{job:<24} {'succeeded' if result.success else 'FAILED'}")
+    lake = _lake(args.lake)
+    with _runs_for(lake) as runs:
+        request = IngestRequest(list(archives), date.fromisoformat(first), date.fromisoformat(last), lake, archives)
+        status = _print_run(run_ingest(request, runs), runs.instance)
+        the_days = {"first": first, "last": last, "lake_uri": lake}
+        alerts = {"alerts": {"rules_file": _demo_alert_rules(lake)}}
+        offline_catalog = {"model_catalog": {"config": {"enrich_from_hub": False}}}
+        results = runs.execute_all(  # each reads only what the ingest landed: side by side
+            [
+                job_launch(CATALOG_REFRESH, lake_uri=lake, ops_config=offline_catalog),
+                job_launch(DAILY_HISTORY, **the_days),
+                job_launch(DAILY_ANALYTICS, **the_days),
+                job_launch(PRICE_ALERTS, **the_days, resource_config=alerts),
+                job_launch(MONTHLY_COMPACTION, first=month, lake_uri=lake),
+            ]
+        )
+        results += runs.execute_all([job_launch(MONTHLY_TRENDS, first=month, lake_uri=lake)])  # the catalog and prices
+    for result in results:
+        print(f"{result.job:<24} {'succeeded' if result.success else 'FAILED'}")
         status = max(status, 0 if result.success else 1)
 
-    lake = Lake(args.lake)
+    lake = Lake(lake)
     _section("Rows per source and day", report.rows_per_source(lake))
     _section("Why rows were quarantined", report.quarantine_reasons(lake))
     _section(
@@ -206,11 +260,27 @@ def _demo(args) -> int:
     )
     _section(f"Price changes on {last} (price_changes)", report.changes_on(lake, last))
     _section(f"Minimum-price trend, {first[:7]} (cost_trends)", report.min_price_trend(lake, first[:7]))
-    print(f'\nQuery the lake:   llmprices query --lake {args.lake} "select * from spreads limit 5"')
-    print(f"Read the month:   llmprices report --month {first[:7]} --lake {args.lake}")
-    home = os.environ.get("DAGSTER_HOME", DEFAULT_DAGSTER_HOME)
-    print(f"Open the UI:      DAGSTER_HOME={home} PRICE_LAKE_URI={args.lake} dagster dev -m pipeline.definitions")
+    print(f'\nQuery the lake:      llmprices query --lake {args.lake} "select * from spreads limit 5"')
+    print(f"Read the month:      llmprices report --month {first[:7]} --lake {args.lake}")
+    print(f"Alerts delivered to: {_demo_alerts_file(lake.root_uri)}")
+    print(f"Open the UI:         llmprices ui --lake {args.lake}")
     return status
+
+
+def _demo_alerts_file(lake: str) -> Path:
+    return Path(f"{lake}-alerts.jsonl")
+
+
+def _demo_alert_rules(lake: str) -> str:
+    """A rules file beside the demo lake: every change, to a JSONL file beside it. Alerts expire long after the
+    demo's days (January 2025); the default, 3 days, would record them expired, unsent."""
+    rules = Path(f"{lake}-alert-rules.yaml")
+    rules.write_text(
+        "expire_after_days: 100000\n"
+        f"sinks:\n  demo-file:\n    type: jsonl\n    path: {json.dumps(str(_demo_alerts_file(lake)))}\n"
+        "rules:\n  - name: every-change\n    sinks: [demo-file]\n"
+    )
+    return str(rules)
 
 
 def _backfill(args) -> int:
@@ -297,10 +367,10 @@ def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
     from tqdm import tqdm
 
     from pipeline.backfill import run_backfill, run_downstream
-    from pipeline.runner import instance_for_cli
 
-    instance = instance_for_cli()
+    lake = _lake(lake_uri)
     with (
+        _runs_for(lake) as runs,
         tqdm(total=len(plan.todo), unit="day", desc="raw", position=0) as raw_bar,
         tqdm(total=len(plan.todo), unit="day", desc="landed", position=1) as bar,
     ):
@@ -311,29 +381,51 @@ def _run_backfill(plan, folder: Path, lake_uri: str, downstream: bool) -> int:
         def archived(done: int) -> None:
             raw_bar.update(done - raw_bar.n)
 
-        results = run_backfill(plan, folder, lake_uri, instance, progress, archived)
-    status = max(_print_run(result, instance) for result in results)
+        results = run_backfill(plan, folder, lake, runs, progress, archived)
+        downstream_results = run_downstream(plan, lake, runs) if downstream else []
+    status = max(_print_run(result, runs.instance) for result in results)
     if downstream:
         print(f"\nDownstream of {plan.source}, {min(plan.todo)} .. {max(plan.todo)}:")
-        for job, result in run_downstream(plan, lake_uri, instance):
-            print(f"{job:<24} " + ("succeeded" if result.success else "FAILED: " + "; ".join(_step_failures(result))))
+        for result in downstream_results:
+            outcome = "succeeded" if result.success else "FAILED: " + "; ".join(_step_failures(result))
+            print(f"{result.job:<24} {outcome}")
             status = max(status, 0 if result.success else 1)
     return status
 
 
+def _ui(args) -> int:
+    """`dagster dev` on the lake's home, in place of this process (Ctrl-C reaches it): the runs the CLI launched
+    for this lake are on their jobs' pages, and the CLI launches its next runs through it while it runs."""
+    from pipeline.homes import home_for_lake
+    from pipeline.webserver import Webserver, default_sigint, record_ui
+
+    lake = _lake(args.lake)
+    home = home_for_lake(lake)
+    server = Webserver(home, lake, port=args.port, host=args.host, dev=True)
+    local = server.url if args.host not in ("0.0.0.0", "::") else f"http://127.0.0.1:{args.port}"
+    record_ui(home, local)
+    print(f"Dagster UI for lake {lake} (Dagster home {home}): {server.url}", flush=True)
+    command = server.command()
+    default_sigint()  # Ctrl-C and `kill` stop it, even when started in the background
+    os.execve(command[0], command, server.env())
+
+
+
 def _accept(args) -> int:
     """Publish a held-back day as it is, and tell Dagster (a materialization that says who published it)."""
-    from llmprices.lake.store import Lake, lake_uri_from_env
+    from llmprices.lake.store import Lake
     from llmprices.observations.write import accept_held, held_reason
-    from pipeline.runner import instance_for_cli, record_accepted
+    from pipeline.homes import home_for_lake
+    from pipeline.runner import home_instance, record_accepted
 
-    lake = Lake(args.lake or lake_uri_from_env())
+    lake_uri = _lake(args.lake)
+    lake = Lake(lake_uri)
     hold = held_reason(lake, args.source, args.day)
     if hold is None:
-        print(f"accept: no day {args.day} of {args.source} is held back in {lake.root_uri}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no day {args.day} of {args.source} is held back in {lake.root_uri}")
     rows = accept_held(lake, args.source, args.day)
-    record_accepted(instance_for_cli(), args.source, args.day, rows, hold)
+    with home_instance(home_for_lake(lake_uri)) as instance:
+        record_accepted(instance, args.source, args.day, rows, hold)
     print(f"{args.source} {args.day}: published {rows} rows held back by {hold.check}: {hold.reason}")
     return 0
 

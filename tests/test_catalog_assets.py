@@ -19,7 +19,7 @@ from llmprices.observations.normalize import observations_table
 from llmprices.payloads import RawPayload
 from llmprices.sources.base import Listing, ParsedPayload
 from pipeline.resources import AlertsResource, HttpResource, HubResource, LakeResource
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 DEMO = Path(__file__).resolve().parent.parent / "pipeline" / "demo_data"
 
@@ -240,7 +240,7 @@ def test_unmatched_models_lists_ids_without_a_canonical_model_and_reports_covera
                 lake_uri=str(tmp_path / "lake"),
                 archive_dirs={"csv": str(csv)},
             ),
-            instance,
+            InProcessRuns(instance),
         )
         assert ran.success
         result = dg.materialize(
