@@ -33,13 +33,13 @@ from expectations.suites import (
 from llmprices.observations.write import Hold
 
 SCHEMA_AND_KEYS = "schema_and_keys"
-#: Metadata of the blocking checks: the days they found wrong (held back, not published).
-BLOCKED_DAYS = "blocked_days"
 ROW_COUNT_VS_PREVIOUS = "row_count_vs_previous"
 OUTPUT_INPUT_RATIO = "output_input_ratio"
 
 #: Failing rows (or days) shown in a check's metadata, enough to start debugging.
 MAX_EXAMPLES = 5
+#: Metadata of each check: the days (ISO dates) it failed on; a failed blocking check holds them back.
+FAILING_DATES = "failing_dates"
 _TOLERANCE = f"{ROW_COUNT_TOLERANCE:.0%}"
 
 AssetKeyLike = dg.AssetKey | str | Sequence[str]
@@ -107,7 +107,7 @@ def holds(results: list[dg.AssetCheckResult]) -> dict[date, Hold]:
     for result in results:
         if result.passed or result.severity != dg.AssetCheckSeverity.ERROR:
             continue
-        for day in result.metadata[BLOCKED_DAYS].data:
+        for day in result.metadata[FAILING_DATES].data:
             found.setdefault(date.fromisoformat(day), []).append(result)
     return {
         day: Hold(", ".join(r.check_name for r in failed), " ".join(r.description or "" for r in failed))
@@ -115,16 +115,13 @@ def holds(results: list[dg.AssetCheckResult]) -> dict[date, Hold]:
     }
 
 
-def _blocked(days) -> dg.MetadataValue:
-    return dg.MetadataValue.json(sorted({pd.Timestamp(day).date().isoformat() for day in days}))
-
-
 def _row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcome]) -> dg.AssetCheckResult:
     """One result for any number of days: a single day shows its allowed range, a range how many days
     failed and the first few of them."""
     failing = counts.iloc[sorted({i for r in results for i in r.unexpected_rows})]
     passed = all(r.success for r in results)
-    metadata = {"days": len(counts), "failing_days": len(failing), "row_count": int(counts["row_count"].sum())}
+    metadata = {"days": len(counts), "failing_days": len(failing), "row_count": int(counts["row_count"].sum()),
+                FAILING_DATES: _json_dates(failing[SNAPSHOT_DATE])}  # fmt: skip
     previous = counts["previous_row_count"].iat[0]  # the partition before the first day
     if not pd.isna(previous):
         metadata["previous_row_count"] = int(previous)
@@ -134,7 +131,6 @@ def _row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcom
     else:
         description = _range_description(counts, failing, passed)
     metadata["failed_expectations"] = dg.MetadataValue.json([_name(r) for r in results if not r.success])
-    metadata[BLOCKED_DAYS] = _blocked(failing[SNAPSHOT_DATE])
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=ROW_COUNT_VS_PREVIOUS,
@@ -203,7 +199,7 @@ def _schema_result(key, df, results: list[ExpectationOutcome], keys, days: list)
     metadata = {
         "row_count": len(df),
         "failed_expectations": dg.MetadataValue.json(failed),
-        BLOCKED_DAYS: _blocked(blocked if failed else []),
+        FAILING_DATES: _json_dates(blocked if failed else []),
     }
     if examples:
         metadata["failing_examples"] = _examples_md(df, examples, keys)
@@ -233,6 +229,7 @@ def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetC
         "share_outside_band": dg.MetadataValue.float(round(share, 4)),
         "allowed_share_outside": dg.MetadataValue.float(round(1 - RATIO_MOSTLY, 4)),
         "failed_expectations": dg.MetadataValue.json([] if r.success else [_name(r)]),
+        FAILING_DATES: _json_dates(_days_outside_band(df, r.unexpected_rows) if has_prices else df.get(SNAPSHOT_DATE)),
     }
     if outside:
         metadata["failing_examples"] = _examples_md(df, r.unexpected_rows, [RATIO_COLUMN, *PRICE_COLUMNS[:2]])
@@ -254,6 +251,24 @@ def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetC
         description=description,
         metadata=metadata,
     )
+
+
+def _days_outside_band(df: pd.DataFrame, rows: list[int]) -> pd.Series:
+    """The days on which more of the priced listings than allowed have a ratio outside the band."""
+    if SNAPSHOT_DATE not in df.columns:
+        return pd.Series()
+    days = df[SNAPSHOT_DATE]
+    outside = days.iloc[sorted(set(rows))].value_counts()
+    priced = days[df[RATIO_COLUMN].notna()].value_counts()
+    share = outside.reindex(priced.index, fill_value=0) / priced
+    return pd.Series(share[share > 1 - RATIO_MOSTLY].index)
+
+
+def _json_dates(days) -> dg.MetadataValue:
+    """The days (of a ranged run) a check failed on, sorted, as ISO dates: each day's metadata says whether it
+    passed, and a failed blocking check holds these days back."""
+    days = [] if days is None else days
+    return dg.MetadataValue.json(sorted({pd.Timestamp(day).date().isoformat() for day in days}))
 
 
 def _name(r: ExpectationOutcome) -> str:

@@ -117,6 +117,17 @@ class HttpResponse:
     fetched_at: datetime
 
 
+def network_reason(exc: BaseException) -> str:
+    """What went wrong under a `requests` error, without its URL: the operating system's words for the deepest
+    socket error (`ConnectionRefusedError: Connection refused`), else the error's class name."""
+    root = exc
+    while (root.__cause__ or root.__context__) is not None:
+        root = root.__cause__ or root.__context__
+    if isinstance(root, OSError) and root.strerror:
+        return f"{type(root).__name__}: {root.strerror}"
+    return type(exc).__name__
+
+
 def where(url: str) -> str:
     """A URL as error messages show it: scheme, host and path, no query (which may hold a key), redacted."""
     parts = urlsplit(url)
@@ -204,9 +215,9 @@ class HttpClient:
                         _retry_after(resp.headers.get("Retry-After")),
                     )
         except requests.RequestException as exc:
-            failure = _RetryLater(
-                HttpError(f"GET {where(url)} failed: {type(exc).__name__}", failure=type(exc).__name__, retryable=True)
-            )
+            reason = network_reason(exc)
+            verb = "could not be reached" if isinstance(exc, requests.ConnectionError) else "failed"
+            failure = _RetryLater(HttpError(f"GET {where(url)} {verb}: {reason}", failure=reason, retryable=True))
         if failure is not None:
             self._check_deadline(url)
             raise failure

@@ -3,7 +3,7 @@ operators, and the sensor that marks failed the runs a killed `llmprices` left r
 (The freshness checks of every live source run on a schedule, `pipeline/schedules.py`.)
 
 Alerts follow the data by declarative automation rather than an asset sensor: the conditions live on the
-assets (`price_changes` after any source lands today, `alert_deliveries` eagerly after `price_changes`), are
+assets (`price_changes` and `new_models` after any source lands today, `alert_deliveries` eagerly after them), are
 evaluated per partition, so a day's deliveries follow that day's changes with no cursor or job to keep, and
 only for the latest day, so backfilling history never alerts. One sensor evaluates them, on by default: it
 only acts once observations land, which a schedule or a person starts.
@@ -11,7 +11,7 @@ only acts once observations land, which a schedule or a person starts.
 
 import dagster as dg
 
-from assets.keys import ALERT_DELIVERIES, PRICE_CHANGES
+from assets.keys import ALERT_DELIVERIES, NEW_MODELS, PRICE_CHANGES
 from llmprices.alerts.rules import AlertConfigError
 from llmprices.alerts.sinks import DeliveryError
 from pipeline.monitoring import fail_abandoned_runs
@@ -26,9 +26,9 @@ ALERT_RUN_MAX_RUNTIME_S = 1800
 
 alerts_automation = dg.AutomationConditionSensorDefinition(
     "price_alerts_automation",
-    target=dg.AssetSelection.assets(PRICE_CHANGES, ALERT_DELIVERIES),
+    target=dg.AssetSelection.assets(PRICE_CHANGES, NEW_MODELS, ALERT_DELIVERIES),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Recomputes today's price changes when a source lands, then delivers the alerts.",
+    description="Recomputes today's price changes and new models when a source lands, then delivers the alerts.",
     run_tags={"dagster/max_runtime": str(ALERT_RUN_MAX_RUNTIME_S)},
 )
 

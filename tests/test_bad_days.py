@@ -18,7 +18,8 @@ from llmprices.lake.query import connect
 from llmprices.lake.store import Lake
 from pipeline.backfill import plan_backfill, run_backfill
 from pipeline.cli import main
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.homes import prepare_home
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 D1, D2, D3 = date(2025, 6, 1), date(2025, 6, 2), date(2025, 6, 3)
 
@@ -38,9 +39,9 @@ def ten_times(models: list[dict]) -> list[dict]:
     return [{**m, "id": f"{m['id']}-copy{k}"} for k in range(10) for m in models]
 
 
-def land(folder: Path, lake: Path, first: date, last: date, instance) -> dg.ExecuteInProcessResult:
+def land(folder: Path, lake: Path, first: date, last: date, instance):
     request = IngestRequest(["openrouter"], first, last, lake_uri=str(lake), archive_dirs={"openrouter": str(folder)})
-    return run_ingest(request, instance)
+    return run_ingest(request, InProcessRuns(instance))
 
 
 def published(lake: Path) -> dict[str, int]:
@@ -88,12 +89,12 @@ def test_a_resumed_backfill_lands_a_day_whose_capture_was_fixed(models, tmp_path
     write(folder, D2, "{truncated")
     lake = Lake(str(lake_dir))
     with dg.instance_for_test() as instance:
-        run_backfill(plan_backfill(lake, "openrouter", folder), folder, lake.root_uri, instance)
+        run_backfill(plan_backfill(lake, "openrouter", folder), folder, lake.root_uri, InProcessRuns(instance))
         assert published(lake_dir) == {"2025-06-01": 351}
         write(folder, D2, models)  # the capture is fixed
         resumed = plan_backfill(lake, "openrouter", folder)
         assert resumed.todo == [D2]
-        [result] = run_backfill(resumed, folder, lake.root_uri, instance)
+        [result] = run_backfill(resumed, folder, lake.root_uri, InProcessRuns(instance))
     assert result.success
     assert published(lake_dir) == {"2025-06-01": 351, "2025-06-02": 351}
 
@@ -105,10 +106,9 @@ def test_a_day_failing_the_row_count_is_held_back_replaced_by_a_good_run_or_acce
     write(folder, D1, models)
     write(folder, D2, ten_times(models))
     write(folder, D3, ten_times(models))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    from pipeline.runner import instance_for_cli
-
-    instance = instance_for_cli()
+    home = prepare_home(tmp_path / "home", str(lake))  # the lake's home, as `llmprices` makes it
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = dg.DagsterInstance.from_config(str(home))
     assert land(folder, lake, D1, D1, instance).success
     for day in (D2, D3):
         assert not land(folder, lake, day, day, instance).success

@@ -57,6 +57,7 @@ def observations(n: int, output_factor: float = 4.0) -> pd.DataFrame:
             "throughput_tps": np.full(n, 61.5),
             "uptime_pct": np.full(n, 99.9),
             "raw_sha256": pd.Series([f"{i:064x}" for i in range(n)], dtype="str"),
+            "model_hint": pd.Series([f"Org/Model-{i}" if i % 2 else None for i in range(n)], dtype="str"),
         }
     )[OBSERVATIONS.schema.names]
 
@@ -310,7 +311,7 @@ def test_clean_range_passes_every_check():
         "row_count": 51,
         "previous_row_count": 18,
         "failed_expectations": [],
-        "blocked_days": [],
+        "failing_dates": [],
     }
 
 
@@ -324,9 +325,25 @@ def test_range_compares_each_day_with_the_last_good_day_before_it():
         "2026-11-24: 4 rows vs 10 on the last good day before; 2026-11-26: 0 rows vs 12 on the last good day before"
     )
     assert (result.metadata["days"].value, result.metadata["failing_days"].value) == (6, 3)
-    assert result.metadata["blocked_days"].value == ["2026-11-23", "2026-11-24", "2026-11-26"]
+    assert result.metadata["failing_dates"].value == ["2026-11-23", "2026-11-24", "2026-11-26"]
     assert result.metadata["row_count"].value == 37
     assert "allowed_row_count" not in result.metadata  # each day has its own
+
+
+def test_each_check_names_the_days_it_failed_on():
+    days = [DAY - dt.timedelta(days=2 - i) for i in range(3)]
+    frames = [observations(10).assign(snapshot_date=day) for day in days]
+    frames[1].loc[5, ["provider", "provider_model_id", "variant"]] = frames[1].loc[
+        0, ["provider", "provider_model_id", "variant"]
+    ]
+    frames[2]["output_usd_per_mtok"] = frames[2]["input_usd_per_mtok"] * 100  # every listing's ratio is off
+    checks = evaluate_observation_checks("observations", pd.concat(frames), pd.Series([10] * 3, index=days), 10)
+    failing = {c.check_name: c.metadata["failing_dates"].value for c in checks}
+    assert failing == {SCHEMA_AND_KEYS: [str(days[1])], ROW_COUNT_VS_PREVIOUS: [], OUTPUT_INPUT_RATIO: [str(days[2])]}
+    missing = evaluate_observation_checks(
+        "observations", pd.concat(frames).drop(columns=["is_free"]), pd.Series([10] * 3, index=days), 10
+    )
+    assert results_by_name(missing)[SCHEMA_AND_KEYS].metadata["failing_dates"].value == [str(d) for d in days]
 
 
 def test_range_lists_at_most_five_failing_days():

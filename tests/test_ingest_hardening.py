@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from conftest import REPO_ROOT, hang
 
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 TODAY = datetime.now(UTC).date()
 KEY = "aa-live-4c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f"
@@ -47,7 +47,7 @@ def test_a_hanging_source_fails_alone_at_its_deadline_and_the_other_lands(
         },
     )  # fmt: skip
     with dg.instance_for_test() as instance:
-        result = run_ingest(request, instance)
+        result = run_ingest(request, InProcessRuns(instance))
     assert not result.success
     failures = step_failures(result)
     assert list(failures) == ["raw__openrouter"]
@@ -73,7 +73,7 @@ def test_a_refused_key_fails_once_says_check_the_key_and_is_stored_nowhere(
         },
     )  # fmt: skip
     with dg.instance_for_test(temp_dir=str(home)) as instance:
-        result = run_ingest(request, instance)
+        result = run_ingest(request, InProcessRuns(instance))
     assert not result.success
     message = step_failures(result)["raw__artificialanalysis"]
     assert "answered HTTP 401: the credentials were refused, check the key" in message
@@ -98,7 +98,7 @@ def test_forbidden_is_not_retried_either(http_server, tmp_path, monkeypatch, sta
         },
     )  # fmt: skip
     with dg.instance_for_test() as instance:
-        result = run_ingest(request, instance)
+        result = run_ingest(request, InProcessRuns(instance))
     assert f"answered HTTP {status}: the credentials were refused, check the key" in step_failures(result)[
         "raw__artificialanalysis"
     ]

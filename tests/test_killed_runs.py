@@ -15,7 +15,8 @@ import dagster as dg
 import pytest
 from conftest import REPO_ROOT, hang
 
-from pipeline.runner import CLI_INSTANCE_SETTINGS, IngestRequest, instance_for_cli, run_ingest
+from pipeline.homes import DAGSTER_YAML
+from pipeline.runner import IngestRequest, InProcessRuns, home_instance, run_ingest
 
 BEFORE, DAY = date(2025, 9, 16), date(2025, 9, 17)
 
@@ -37,7 +38,7 @@ def runs(home: Path) -> list[dg.DagsterRun]:
         return list(instance.get_runs())
 
 
-def test_a_killed_cli_run_is_marked_failed_by_the_next_cli_start(socket_server, tmp_path, monkeypatch):
+def test_a_killed_cli_run_is_marked_failed_by_the_next_cli_start(socket_server, tmp_path):
     home, hanging = tmp_path / "home", socket_server(hang)
     cli = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "run", "--source", "openrouter", "--lake", str(tmp_path / "lake")],
@@ -52,8 +53,8 @@ def test_a_killed_cli_run_is_marked_failed_by_the_next_cli_start(socket_server, 
     [left] = runs(home)
     assert left.status == dg.DagsterRunStatus.STARTED
 
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    instance_for_cli().dispose()  # what every later `llmprices` command does first
+    with home_instance(home):  # what every later `llmprices` command does first
+        pass
     [after] = runs(home)
     assert after.status == dg.DagsterRunStatus.FAILURE
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -69,10 +70,9 @@ import dagster as dg
 from assets.alerts.assets import alert_deliveries
 from pipeline.monitoring import process_tags
 from pipeline.resources import AlertsResource, LakeResource
-from pipeline.runner import instance_for_cli
 
 result = dg.materialize(
-    [alert_deliveries], partition_key=sys.argv[3], instance=instance_for_cli(), tags=process_tags(),
+    [alert_deliveries], partition_key=sys.argv[3], instance=dg.DagsterInstance.get(), tags=process_tags(),
     resources={"lake": LakeResource(root_uri=sys.argv[1]), "alerts": AlertsResource(rules_file=sys.argv[2])},
     raise_on_error=False,
 )
@@ -102,7 +102,7 @@ def changes_lake(shared_data, tmp_path) -> Path:
             request = IngestRequest(
                 ["openrouter"], day, day, lake_uri=str(lake), archive_dirs={"openrouter": str(folder)}
             )
-            assert run_ingest(request, instance).success
+            assert run_ingest(request, InProcessRuns(instance)).success
         changed = dg.materialize(
             [price_changes], partition_key=DAY.isoformat(), instance=instance,
             resources={"lake": LakeResource(root_uri=str(lake))},
@@ -114,7 +114,7 @@ def changes_lake(shared_data, tmp_path) -> Path:
 def test_a_killed_alert_run_frees_the_alerts_pool_slot_for_the_next(changes_lake, socket_server, tmp_path):
     home, hanging = tmp_path / "home", socket_server(hang)
     home.mkdir()
-    (home / "dagster.yaml").write_text(CLI_INSTANCE_SETTINGS)  # the home `llmprices` makes
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)  # the home `llmprices` makes
     env = env_with(home, TEST_HOOK_URL=f"{hanging.base_url}/hooks/T0KEN")
     subprocess.run(
         ["dagster", "instance", "concurrency", "set", "alerts", "1"], env=env, check=True, capture_output=True

@@ -15,7 +15,7 @@ from llmprices.lake.query import connect
 from llmprices.lake.store import Lake
 from llmprices.sources import openrouter
 from llmprices.sources.common import encoded_path
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "openrouter_endpoints"
 TODAY = datetime.now(UTC).date()
@@ -38,7 +38,7 @@ def test_hostile_model_ids_stay_inside_the_api_and_the_lake_and_the_other_models
         resource_config={"openrouter_endpoints_source": {"api_base": f"{http_server.base_url}/api/v1"}},
     )  # fmt: skip
     with dg.instance_for_test() as instance:
-        result = run_ingest(request, instance)
+        result = run_ingest(request, InProcessRuns(instance))
     assert result.success
     requested = http_server.paths_requested()
     assert all(path.startswith("/api/v1/models") for path in requested), requested
@@ -122,7 +122,7 @@ def test_a_blank_model_id_is_quarantined_not_landed(http_server, tmp_path):
         resource_config={"openrouter_source": {"api_base": f"{http_server.base_url}/api/v1"}},
     )  # fmt: skip
     with dg.instance_for_test() as instance:
-        assert run_ingest(request, instance).success
+        assert run_ingest(request, InProcessRuns(instance)).success
     con = connect(str(tmp_path))
     assert con.sql("select provider_model_id from observations").fetchall() == [("a/one",)]
     assert sorted(con.sql("select reason, failed_check from quarantine").fetchall()) == [

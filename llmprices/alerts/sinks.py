@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llmprices.alerts.alert import Alert
 from llmprices.http import REDACTED, HttpClient, HttpError, register_secret
-from llmprices.warehouse.changes import CHEAPEST_PROVIDER_CHANGED, DELISTED, LISTED
+from llmprices.warehouse.changes import CHEAPEST_PROVIDER_CHANGED, DELISTED, LISTED, NEW_MODEL
 
 #: A receiver's answer is read (to finish the exchange) up to this size.
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -171,6 +171,7 @@ def message_subject(alert: Alert) -> str:
         LISTED: "new listing",
         DELISTED: "delisted",
         CHEAPEST_PROVIDER_CHANGED: f"cheapest provider now {c['provider']}",
+        NEW_MODEL: f"new {'open-weight ' if c.get('open_weights') else ''}model, {_size(c)}",
     }.get(c["kind"], f"price {_relative(c)}")
     return f"[LLM prices] {c['model']} on {c['source']}: {what}"
 
@@ -180,6 +181,13 @@ def message_text(alert: Alert) -> str:
     listing = f"{c['provider_model_id']}{' (' + c['variant'] + ')' if c['variant'] else ''} at {c['provider']}"
     old = f"input {_usd(c['old_input_usd_per_mtok'])}, output {_usd(c['old_output_usd_per_mtok'])}"
     new = f"input {_usd(c['new_input_usd_per_mtok'])}, output {_usd(c['new_output_usd_per_mtok'])}"
+    if c["kind"] == NEW_MODEL:
+        repo = f", weights at https://huggingface.co/{c['hf_repo']}" if c.get("hf_repo") else ""
+        body = (
+            f"New model {c['model']} ({_size(c)}{repo}), listed by {c['sources']}; cheapest: {listing}: {new} per "
+            "million tokens."
+        )
+        return f"{body} [{c['source']}, first seen {c['snapshot_date']}; rule {alert.rule}]"
     if c["kind"] == LISTED:
         body = f"New listing: {listing}: {new} per million tokens."
     elif c["kind"] == DELISTED:
@@ -205,6 +213,15 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "text": message_text(alert),
         "change": alert.change,
     }
+
+
+def _size(change: dict[str, Any]) -> str:
+    """`35B total, 3B active (name)`, or `size unknown`."""
+    total, active = change.get("params_total_b"), change.get("params_active_b")
+    if total is None:
+        return "size unknown"
+    active_part = f", {active:g}B active" if active is not None and active != total else ""
+    return f"{total:g}B total{active_part} ({change.get('params_source')})"
 
 
 def _usd(value: float | None) -> str:
