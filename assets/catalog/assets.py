@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from assets.automation import AFTER_ANY_SOURCE_LANDS
 from assets.keys import ALL_OBSERVATIONS, CATALOG_GROUP, MODEL_CATALOG, NEW_MODELS, UNMATCHED_MODELS
-from assets.metadata import table_md
+from assets.metadata import rows_md
 from assets.partitions import DAILY_PARTITIONS, partition_days
 from llmprices.catalog.catalog import catalog_from_observations, repos_to_ask
 from llmprices.catalog.coverage import coverage_by_source, unmatched_ids
@@ -102,7 +102,7 @@ def model_catalog(context: dg.AssetExecutionContext, config: CatalogConfig) -> d
             "hub_repos_asked": len(asked),
             "hub_answers_kept": len(answers.params),
             "disagreements_over_10pct": len(built.disagreements),
-            "disagreements": table_md(pd.DataFrame(built.disagreements), rows=50),
+            "disagreements": rows_md(pd.DataFrame(built.disagreements), rows=50),
             "path": path,
         }
     )
@@ -154,7 +154,7 @@ def new_models(context: dg.AssetExecutionContext, config: NewModelsConfig) -> dg
             "dagster/row_count": len(fresh),
             "open_weight": int(fresh["open_weights"].astype("boolean").fillna(False).sum()),
             "sized_by": dg.MetadataValue.md(_sized_by(fresh)),
-            "new_models": table_md(
+            "new_models": rows_md(
                 fresh[["snapshot_date", "model", "params_total_b", "params_active_b", "params_source", "sources"]]
             ),
         },
@@ -178,7 +178,7 @@ def _sized_check(unsized: pd.DataFrame, days: list[date]) -> dg.AssetCheckResult
         description=f"{unsized['model'].nunique()} priced open-weight model(s) without a size on {span}"
         if len(unsized)
         else f"every priced open-weight model the Hub was asked about is sized on {span}",
-        metadata={"unsized": table_md(unsized[["day", "model", "hf_repo", "sources"]])},
+        metadata={"unsized": rows_md(unsized[["day", "model", "hf_repo", "sources"]])},
     )
 
 
