@@ -232,12 +232,11 @@ def payloads(day_market: Market, day: date) -> dict[str, list[RawPayload]]:
     open-weight model (source `openrouter_endpoints`)."""
     fetched_at = datetime.combine(day, time(12), UTC)
     records = []
-    for row in day_market.models.itertuples(index=False):
+    for row, hint in zip(day_market.models.itertuples(index=False), _hints(day_market.models), strict=True):
         record = copy.copy(day_market.templates[row.template])
         record["id"], record["canonical_slug"] = row.id, f"{row.id}-{day:%Y%m%d}"
         record["name"] = f"{record.get('name', row.id)} {row.clone}" if row.clone else record.get("name", row.id)
-        hf = row.hf if isinstance(row.hf, str) else None
-        record["hugging_face_id"] = f"{hf}-s{row.clone}" if hf and row.clone else hf
+        record["hugging_face_id"] = hint
         record["pricing"] = dict(record.get("pricing") or {}) | {
             "prompt": _per_token(row.input), "completion": _per_token(row.output)
         }
@@ -297,7 +296,18 @@ def observations(day_market: Market, day: date) -> dict[str, pa.Table]:
             "throughput_tps": ends["throughput"], "uptime_pct": ends["uptime"],
         }
     )  # fmt: skip
+    hints = dict(zip(day_market.models["id"], _hints(day_market.models), strict=True))
+    listed["model_hint"] = listed["provider_model_id"].map(hints)
+    served["model_hint"] = served["provider_model_id"].map(hints)
     return {source: _table(frame, observed_at, sha) for source, frame in zip(SOURCES, (listed, served), strict=True)}
+
+
+def _hints(models: pd.DataFrame) -> list[str | None]:
+    """Each model's `hugging_face_id` as its payload names it (a clone's with the clone's suffix)."""
+    return [
+        (f"{hf}-s{clone}" if clone else hf) if isinstance(hf, str) else None
+        for hf, clone in zip(models["hf"], models["clone"], strict=True)
+    ]
 
 
 def _table(frame: pd.DataFrame, observed_at: datetime, sha: str) -> pa.Table:
@@ -305,5 +315,6 @@ def _table(frame: pd.DataFrame, observed_at: datetime, sha: str) -> pa.Table:
         observed_at=observed_at, price_is_tiered=False, cache_read_usd_per_mtok=np.nan, raw_sha256=sha,
         blended_usd_per_mtok=blended_usd_per_mtok(frame["input_usd_per_mtok"], frame["output_usd_per_mtok"]),
     )  # fmt: skip
-    frame["model_variant"] = frame["model_variant"].astype(object).where(frame["model_variant"].notna(), None)
+    for column in ("model_variant", "model_hint"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return pa.Table.from_pandas(frame[OBSERVATIONS.schema.names], schema=OBSERVATIONS.schema, preserve_index=False)

@@ -18,7 +18,7 @@ from llmprices.sources import SOURCES_BY_NAME
 from llmprices.warehouse.history import history_intervals
 
 COMPARED = ["provider", "provider_model_id", "variant", "input_usd_per_mtok", "output_usd_per_mtok", "is_free",
-            "quantization", "context_length"]  # fmt: skip
+            "quantization", "context_length", "model_hint"]  # fmt: skip
 
 
 def test_a_synthetic_day_at_twice_the_load_parses_to_the_rows_the_year_is_written_with(shared_data):
