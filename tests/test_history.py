@@ -184,7 +184,7 @@ def land(lake: Lake, frame: pd.DataFrame) -> None:
     filled = frame.assign(
         observed_at=pd.Timestamp("2025-03-01", tz="UTC"), model_variant=None, model_matched=True, context_length=None,
         quantization=None, is_free=False, price_is_tiered=False, cache_read_usd_per_mtok=None, latency_ms=None,
-        throughput_tps=None, uptime_pct=None, raw_sha256="x",
+        throughput_tps=None, uptime_pct=None, raw_sha256="x", model_hint=None,
     )  # fmt: skip
     for (day, source), rows in filled.groupby(["snapshot_date", "source"]):
         partition = OBSERVATIONS.partition(snapshot_date=day, source=source)
