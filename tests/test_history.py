@@ -12,7 +12,14 @@ import pytest
 
 from assets.warehouse.assets import price_history
 from llmprices.lake.query import connect
-from llmprices.warehouse.history import HISTORY_COLUMNS, history_intervals
+from llmprices.lake.read import read_observations
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import OBSERVATIONS
+from llmprices.observations.normalize import observations_table
+from llmprices.observations.parse import parse_day
+from llmprices.sources import openrouter
+from llmprices.sources.archive import read_archive_day
+from llmprices.warehouse.history import HISTORY_COLUMNS, history_intervals, source_history
 from pipeline.resources import LakeResource
 from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
@@ -170,3 +177,52 @@ def test_history_agrees_with_every_day_and_a_ranged_rebuild_equals_daily_runs(ca
     assert metadata["intervals_opened"].value == first_rows and metadata["intervals_closed"].value == 0
     assert sum(m["intervals_opened"].value for m in by_day.values()) == len(history)
     assert sum(m["intervals_closed"].value for m in by_day.values()) == history["valid_to"].notna().sum()
+
+
+def land(lake: Lake, frame: pd.DataFrame) -> None:
+    """Observation rows (at least the history columns) as the lake's daily partitions."""
+    filled = frame.assign(
+        observed_at=pd.Timestamp("2025-03-01", tz="UTC"), model_variant=None, model_matched=True, context_length=None,
+        quantization=None, is_free=False, price_is_tiered=False, cache_read_usd_per_mtok=None, latency_ms=None,
+        throughput_tps=None, uptime_pct=None, raw_sha256="x", model_hint=None,
+    )  # fmt: skip
+    for (day, source), rows in filled.groupby(["snapshot_date", "source"]):
+        partition = OBSERVATIONS.partition(snapshot_date=day, source=source)
+        lake.write_partition(OBSERVATIONS, partition, OBSERVATIONS.from_frame(rows))
+
+
+def test_the_history_read_from_the_lake_in_chunks_of_days_equals_one_pass(tmp_path):
+    frame = observations(
+        [
+            (D1, "a", "x", 1.0, 2.0), (D2, "a", "x", 1.0, 2.0), (D4, "a", "x", 1.0, 2.0), (D5, "a", "x", 1.5, 2.0),
+            (D1, "a", "y", 3.0, 3.0), (D4, "a", "y", 3.0, 3.0), (D5, "a", "y", 3.0, 3.0),
+            (D1, "a", "z", 5.0, 5.0), (D2, "a", "z", 5.0, 5.0),
+            (D1, "a", "m", 1.0, 1.0, "m-old"), (D2, "a", "m", 1.0, 1.0, "m-new"), (D4, "a", "m", 1.0, 1.0, "m-new"),
+        ]
+    )  # fmt: skip
+    lake = Lake(str(tmp_path / "lake"))
+    land(lake, frame)
+    one_pass = history_intervals(frame)
+    for chunk_rows in (1, 3, 5, 10**6):  # a day per chunk, chunks ending mid-interval, everything at once
+        assert intervals(source_history(lake, "a", chunk_rows)) == intervals(one_pass), chunk_rows
+    assert source_history(lake, "b").empty and list(source_history(lake, "b").columns) == HISTORY_COLUMNS
+
+
+def test_the_chunked_history_of_real_days_equals_one_pass_over_them(shared_data, tmp_path):
+    """20 real OpenRouter days (some prices move, models come and go, a few days are gaps), 2 to 3 days a chunk."""
+    lake = Lake(str(tmp_path / "lake"))
+    days = [date(2025, 2, day) for day in range(1, 25)]
+    landed = []
+    for day in days:
+        capture = shared_data / "openrouter-models" / f"{day}.json.gz"
+        if not capture.exists():
+            continue
+        parsed, _ = parse_day(openrouter.SOURCE, read_archive_day(capture.parent, day, "models.json"), day)
+        table, _ = observations_table(parsed)
+        lake.write_partition(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=day, source="openrouter"), table)
+        landed.append(day)
+    assert len(landed) >= 15
+    one_pass = history_intervals(read_observations(lake))
+    chunked = source_history(lake, "openrouter", chunk_rows=700)
+    assert len(one_pass) > 250 and one_pass["valid_to"].notna().sum() > 20  # prices moved, models came and went
+    pd.testing.assert_frame_equal(chunked, one_pass)

@@ -17,7 +17,7 @@ from pydantic import Field
 from assets.analytics.figures import provider_prices_day_figures, spreads_day_figures, tracked
 from assets.keys import ALL_OBSERVATIONS, ANALYTICS_GROUP, COST_TRENDS, DAILY_SPREADS, MODEL_CATALOG, PROVIDER_PRICES
 from assets.metadata import chart_md, rows_md
-from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, partition_days
+from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, month_chunks, partition_days
 from llmprices.analysis.monthly import MonthFit, TrendSettings, refit_month
 from llmprices.analysis.spreads import DEFAULT_SOURCE_PRECEDENCE, SpreadConfig, one_price_per_provider, spread_summary
 from llmprices.analysis.trends import SEED_ASSUMED_SIZES_B, TrendFit
@@ -96,24 +96,25 @@ def provider_prices(context: dg.AssetExecutionContext, config: ProviderPricesCon
     `unmatched_models`). What `daily_spreads` and `cost_trends` read. Lake: `provider_prices/snapshot_date=D/`."""
     lake = context.resources.lake.lake()
     days = partition_days(context)
-    observations = read_observations(lake, days[0], days[-1])
-    matched = observations[observations["model_matched"].astype(bool)]
     selection = config.spread_config()
-    prices = one_price_per_provider(matched, selection)
-    if prices.empty:
+    priced_days, unwritten = set(), []
+    for chunk in month_chunks(days):  # a month of observations in memory at a time, however long the range
+        observations = read_observations(lake, chunk[0], chunk[-1])
+        matched = observations["model_matched"].astype(bool)
+        prices = one_price_per_provider(observations[matched], selection)
+        unmatched = observations.loc[~matched, "snapshot_date"].value_counts()
+        priced_days |= set(prices["snapshot_date"])
+        unwritten.append((prices, unmatched, chunk))
+        if not priced_days:
+            continue  # nothing is written until some day has prices: a range without any fails untouched
+        for prices, unmatched, chunk_days in unwritten:
+            _write_provider_prices(context, lake, prices, unmatched, chunk_days)
+        unwritten = []
+    if not priced_days:
         raise dg.Failure(
             f"no priced listings with a canonical model from {days[0]} to {days[-1]}: "
             "materialize the observations/<source> assets for these days first",
             allow_retries=False,
-        )
-    sources = sorted(prices["source"].unique())
-    for day in days:
-        partition = PROVIDER_PRICES_TABLE.partition(snapshot_date=day)
-        day_prices = prices[prices["snapshot_date"] == day]
-        lake.write_partition(PROVIDER_PRICES_TABLE, partition, PROVIDER_PRICES_TABLE.from_frame(day_prices))
-        unmatched = int(((observations["snapshot_date"] == day) & ~observations["model_matched"].astype(bool)).sum())
-        context.add_asset_metadata(
-            provider_prices_day_figures(day_prices, sources, unmatched), partition_key=day.isoformat()
         )
     left_out = [name for name, kept in (("OpenRouter resale", selection.include_openrouter_resale),
                                         ("quantized", selection.include_quantized), ("free", selection.include_free))
@@ -121,7 +122,7 @@ def provider_prices(context: dg.AssetExecutionContext, config: ProviderPricesCon
     return dg.MaterializeResult(
         metadata={
             "run_days": len(days),
-            "run_days_without_prices": len(set(days) - set(prices["snapshot_date"])),
+            "run_days_without_prices": len(set(days) - priced_days),
             "selection": "left out: "
             + (", ".join(left_out) or "nothing")
             + "; source precedence: "
@@ -129,6 +130,19 @@ def provider_prices(context: dg.AssetExecutionContext, config: ProviderPricesCon
             "lake_path": lake.path(PROVIDER_PRICES_TABLE),
         }  # fmt: skip
     )
+
+
+def _write_provider_prices(context, lake: Lake, prices: pd.DataFrame, unmatched: pd.Series, days: list[date]):
+    """Each day's partition and figures (`prices_from/<source>` of the sources with prices in these days;
+    `unmatched`: the listings left out per day)."""
+    sources = sorted(prices["source"].unique())
+    for day in days:
+        partition = PROVIDER_PRICES_TABLE.partition(snapshot_date=day)
+        day_prices = prices[prices["snapshot_date"] == day]
+        lake.write_partition(PROVIDER_PRICES_TABLE, partition, PROVIDER_PRICES_TABLE.from_frame(day_prices))
+        context.add_asset_metadata(
+            provider_prices_day_figures(day_prices, sources, int(unmatched.get(day, 0))), partition_key=day.isoformat()
+        )
 
 
 @dg.asset(
@@ -146,23 +160,31 @@ def daily_spreads(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     min/median/max of input and output prices, over the day's `provider_prices`. Lake: `spreads/snapshot_date=D/`."""
     lake = context.resources.lake.lake()
     days = partition_days(context)
-    prices = _provider_prices(lake, days[0], days[-1])
-    if prices.empty:
+    priced_days, latest, unwritten = set(), None, []
+    for chunk in month_chunks(days):  # a month of provider prices in memory at a time, however long the range
+        prices = _provider_prices(lake, chunk[0], chunk[-1])
+        unwritten += chunk
+        if prices.empty and latest is None:
+            continue  # nothing is written until some day has prices: a range without any fails untouched
+        spreads = spread_summary(prices) if len(prices) else latest[1].iloc[:0]
+        for day in unwritten:
+            day_spreads = spreads[spreads["snapshot_date"] == day]
+            lake.write_partition(SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(day_spreads))
+            context.add_asset_metadata(spreads_day_figures(day_spreads), partition_key=day.isoformat())
+        unwritten, priced_days = [], priced_days | set(prices["snapshot_date"])
+        latest = (prices, spreads) if len(prices) else latest
+    if latest is None:
         raise dg.Failure(
             f"no provider prices from {days[0]} to {days[-1]}: materialize provider_prices for these days first",
             allow_retries=False,
         )
-    spreads = spread_summary(prices)
-    for day in days:
-        day_spreads = spreads[spreads["snapshot_date"] == day]
-        lake.write_partition(SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(day_spreads))
-        context.add_asset_metadata(spreads_day_figures(day_spreads), partition_key=day.isoformat())
-    latest = prices["snapshot_date"].max().isoformat()  # its chart: one per run keeps the event log small
-    context.add_asset_metadata({"provider_prices_chart": _provider_prices_chart(prices)}, partition_key=latest)
+    prices = latest[0]
+    newest = prices["snapshot_date"].max().isoformat()  # its chart: one per run keeps the event log small
+    context.add_asset_metadata({"provider_prices_chart": _provider_prices_chart(prices)}, partition_key=newest)
     return dg.MaterializeResult(
         metadata={
             "run_days": len(days),
-            "run_days_without_prices": len(set(days) - set(prices["snapshot_date"])),
+            "run_days_without_prices": len(set(days) - priced_days),
             "lake_path": lake.path(SPREADS),
         }
     )

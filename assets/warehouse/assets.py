@@ -13,7 +13,6 @@ from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, partition_da
 from expectations.checks import ROW_COUNT_VS_PREVIOUS
 from expectations.suites import row_count_bounds
 from llmprices.lake.compaction import compact_months, plan_reads
-from llmprices.lake.read import read_observations
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import CHANGES, HISTORY, OBSERVATIONS
 from llmprices.lake.tables import COMPACTED_OBSERVATIONS as COMPACTED_OBSERVATIONS_TABLE
@@ -26,7 +25,13 @@ from llmprices.warehouse.changes import (
     changes_table,
     previous_day_with_data,
 )
-from llmprices.warehouse.history import history_by_day, history_intervals, history_summary, history_table
+from llmprices.warehouse.history import (
+    empty_history,
+    history_by_day,
+    history_summary,
+    history_table,
+    source_history,
+)
 
 #: Moves shown in a `price_changes` materialization.
 BIGGEST_MOVES = 10
@@ -44,13 +49,16 @@ BIGGEST_MOVES = 10
 def price_history(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Every listing's price intervals (`valid_from`, `valid_to`: null while current), rebuilt from all
     observations up to the latest day in the lake whatever days the run covers, so a daily run keeps it
-    current and a backfill rebuilds it exactly. Lake: `history/source=S/part-0.parquet`."""
+    current and a backfill rebuilds it exactly; source by source, a chunk of days at a time, so its memory is
+    bounded by a chunk, not by the lake. Lake: `history/source=S/part-0.parquet`."""
     lake = context.resources.lake.lake()
-    history = history_intervals(read_observations(lake))
-    by_source = dict(tuple(history.groupby("source", sort=False)))
-    for source in sorted(set(by_source) | set(lake.partition_values(HISTORY))):  # a source without rows: emptied
-        rows = by_source.get(source, history.iloc[:0])
+    histories = []
+    # a source with a history partition but no observation rows any more is emptied
+    for source in sorted(set(lake.sources_with_partitions(OBSERVATIONS)) | set(lake.partition_values(HISTORY))):
+        rows = source_history(lake, source)
         lake.write_partition(HISTORY, HISTORY.partition(source=source), history_table(rows))
+        histories.append(rows)
+    history = pd.concat(histories, ignore_index=True) if histories else empty_history()
     days = partition_days(context)
     for day, figures in history_by_day(history, days).iterrows():  # each day what moved on it
         context.add_asset_metadata({name: int(value) for name, value in figures.items()}, partition_key=day.isoformat())

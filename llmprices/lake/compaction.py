@@ -14,6 +14,9 @@ month read from its daily files and the year's other compacted months carried ov
 not per month, because every file costs DuckDB a fixed overhead however small it is (`benchmarks/bench_query.py`
 compares the layouts); and a compaction rewrites at most a year, never the lake.
 
+A version is written a month at a time (each month's rows sorted by model), so a compaction holds one month in
+memory, never the year (`benchmarks/bench_scale.py` measures it at 100x today's load).
+
 A compaction writes a new version, then switches the year's manifest in one atomic write, so a reader
 sees the old version or the new one, never both or neither. A superseded version is deleted by a later
 compaction of its year once it has been retired for `GRACE`, so a reader that planned its files just
@@ -32,11 +35,10 @@ would go unnoticed until the next one.)
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -49,7 +51,8 @@ GRACE = timedelta(hours=24)
 
 #: Columns of a compacted file: the observations' own, then the hive ones of the daily layout.
 COMPACTED_SCHEMA = COMPACTED_OBSERVATIONS.schema
-#: Sorted by model first: the query layer's typical filter, and runs of equal values compress well.
+#: Sorted by model first within each month: the query layer's typical filter (each row group's model range is
+#: narrow, so a query of one model skips most of them), and runs of equal values compress well.
 SORT_KEYS = [(column, "ascending") for column in ("model", "source", *LISTING_KEY, "snapshot_date")]
 
 
@@ -117,7 +120,7 @@ def compacted_table(table: pa.Table) -> pa.Table:
 
 
 def write_parquet(filesystem: pafs.FileSystem, path: str, table: pa.Table) -> None:
-    """How compacted files are written (the benchmark writes its single file the same way)."""
+    """A table in one parquet file, compressed as compacted files are (`bench_query` writes its single file so)."""
     pq.write_table(table, path, filesystem=filesystem, compression="zstd")
 
 
@@ -139,28 +142,46 @@ def _compact_year(lake: Lake, year: str, chosen: list[str], listing: dict[str, D
     if not refreshed:  # nothing to (re)read: the current version is exact, or there is nothing at all
         path = f"{directory}/{previous.file}" if months else None
         return Compaction(year, months, [], previous.rows if months else 0, path, 0)
-    parts = [_read_daily(lake, [path for month in refreshed for path in listing[month]])]
-    carried = sorted(set(months) - set(refreshed))
-    if carried:
-        old = pq.read_table(f"{directory}/{previous.file}", filesystem=lake.fs, schema=COMPACTED_SCHEMA)
-        parts.append(old.filter(pc.is_in(pc.strftime(old["snapshot_date"], "%Y-%m"), pa.array(carried))))
-    table = compacted_table(pa.concat_tables(parts))
-
     now = datetime.now(UTC)
     version = f"{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}.parquet"
     lake.fs.create_dir(directory, recursive=True)
-    write_parquet(lake.fs, f"{directory}/{version}", table)
+    carried_from = f"{directory}/{previous.file}" if previous else None
+    rows = _write_months(lake, f"{directory}/{version}", months, refreshed, listing, carried_from)
     retired = dict(previous.retired) | {previous.file: now.isoformat()} if previous else {}
     expired = _expired_versions(lake, directory, version, retired, now - grace)
     manifest = CompactionManifest(
-        year=year, file=version, rows=table.num_rows, compacted_at=now.isoformat(),
+        year=year, file=version, rows=rows, compacted_at=now.isoformat(),
         months={month: listing[month] for month in months},
         retired={name: when for name, when in retired.items() if name not in expired},
     )  # fmt: skip
     lake.write_compaction_manifest(manifest)  # the switch
     for name in expired:  # only now that no new reader can plan with them
         lake.fs.delete_file(f"{directory}/{name}")
-    return Compaction(year, months, refreshed, table.num_rows, f"{directory}/{version}", len(expired))
+    return Compaction(year, months, refreshed, rows, f"{directory}/{version}", len(expired))
+
+
+def _write_months(
+    lake: Lake, path: str, months: list[str], refreshed: list[str], listing: dict[str, DailyFiles], carried_from
+) -> int:
+    """Write a year's version a month at a time, each sorted (`compacted_table`): the refreshed months from their
+    daily files, the others from the current version (`carried_from`). One month is in memory, never the year.
+    Returns the rows written."""
+    rows = 0
+    with pq.ParquetWriter(path, COMPACTED_SCHEMA, filesystem=lake.fs, compression="zstd") as writer:
+        for month in months:
+            if month in refreshed:
+                table = _read_daily(lake, list(listing[month]))
+            else:
+                first = date.fromisoformat(f"{month}-01")
+                after = (first + timedelta(days=31)).replace(day=1)
+                table = pq.read_table(
+                    carried_from, filesystem=lake.fs, schema=COMPACTED_SCHEMA,
+                    filters=[("snapshot_date", ">=", first), ("snapshot_date", "<", after)],
+                )  # fmt: skip
+            table = compacted_table(table)
+            writer.write_table(table)
+            rows += table.num_rows
+    return rows
 
 
 def _read_daily(lake: Lake, relative_paths: list[str]) -> pa.Table:

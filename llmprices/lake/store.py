@@ -221,13 +221,27 @@ class Lake:
     def days_with_rows(self, table: Table, source: str) -> set[date]:
         """Days whose partition holds rows. From the same listing: only a file small enough to be empty has its
         footer read (an empty partition's file is a few KiB of schema; a day with rows is far larger)."""
+        return set(self.files_with_rows(table, source))
+
+    def files_with_rows(self, table: Table, source: str) -> dict[date, str]:
+        """The file of each day whose partition holds rows (see `days_with_rows`), to read many days without
+        listing each partition again."""
         return {
-            day
+            day: info.path
             for day, info in self._day_files(table, source).items()
             if info.size is None
             or info.size >= MAYBE_EMPTY_BYTES
             or pq.ParquetFile(self.fs.open_input_file(info.path)).metadata.num_rows
         }
+
+    def sources_with_partitions(self, table: Table) -> list[str]:
+        """Every source with a `<table>/snapshot_date=D/source=S/` partition on some day, in one listing."""
+        root = self.path(table)
+        if not self._exists(root):
+            return []
+        infos = self.fs.get_file_info(pafs.FileSelector(root, recursive=True))
+        files = [info.path for info in infos if info.path.endswith(f"/{PART_FILE}") and "/source=" in info.path]
+        return sorted({path.rsplit("/source=", 1)[1].split("/", 1)[0] for path in files})
 
     def _day_files(self, table: Table, source: str) -> dict[date, pafs.FileInfo]:
         root = self.path(table)

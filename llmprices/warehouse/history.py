@@ -9,16 +9,21 @@ neither ends nor starts an interval, as in `changes/`. So on every day a source 
 valid that day (`valid_from <= day < valid_to`) are exactly that day's observations.
 
 The table is rebuilt from every observation each time, so a daily run keeps it current and a backfill of
-any range gives exactly the same rows.
+any range gives exactly the same rows. It is rebuilt source by source and, within a source, a chunk of
+consecutive days at a time (`source_history`), carrying the intervals still open from one chunk to the next: the
+memory it takes is bounded by a chunk and the intervals, never by the whole lake (`benchmarks/bench_scale.py`).
 """
 
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from llmprices.lake.tables import HISTORY, HISTORY_PRICES, LISTING_KEY
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import HISTORY, HISTORY_PRICES, LISTING_KEY, OBSERVATIONS
 
 #: What a new interval starts on: prices compare exactly (they come from one exact decimal conversion).
 TRACKED = ["model", *HISTORY_PRICES]
@@ -51,6 +56,74 @@ def history_intervals(observations: pd.DataFrame) -> pd.DataFrame:
     intervals = intervals.merge(ends_on, on=["source", "day_n"], how="left")
     intervals["valid_to"] = intervals["valid_to"].astype(object).where(intervals["valid_to"].notna(), None)
     return intervals[HISTORY_COLUMNS]
+
+
+#: Observation rows held at once while a source's history is built from the lake: a small lake's whole history
+#: is one chunk (one vectorized pass); a very large one is read a few days at a time.
+CHUNK_ROWS = 500_000
+
+
+def source_history(lake: Lake, source: str, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
+    """One source's intervals, as `history_intervals` gives them for its observations, read from its daily
+    partitions (only the columns history needs) in chunks of consecutive days of about `chunk_rows` rows.
+
+    Each chunk is built with the intervals still open at the end of the previous chunk standing in as that
+    previous day's rows (the day just before the chunk's first), so a listing unchanged across chunks stays one
+    interval and one missing on the chunk's first day ends on it, exactly as in one pass over every day."""
+    closed, carried, last_day = [], None, None
+    for chunk in _day_chunks(lake, source, chunk_rows):
+        rows = chunk if carried is None else pd.concat([_as_rows(carried, last_day), chunk], ignore_index=True)
+        intervals = history_intervals(rows)
+        if carried is not None:
+            intervals = _restore_valid_from(intervals, carried, last_day)
+        still_open = intervals["valid_to"].isna()
+        closed.append(intervals[~still_open])
+        carried, last_day = intervals[still_open], chunk["snapshot_date"].max()
+    if carried is None:
+        return empty_history()
+    history = pd.concat([*closed, carried], ignore_index=True).sort_values([*KEY, "valid_from"], ignore_index=True)
+    history["valid_to"] = history["valid_to"].astype(object).where(history["valid_to"].notna(), None)
+    return history[HISTORY_COLUMNS]
+
+
+def empty_history() -> pd.DataFrame:
+    """No intervals, with the columns and types of `history_intervals`' answer."""
+    return history_intervals(pd.DataFrame(columns=["snapshot_date", *KEY, *TRACKED]))
+
+
+def _day_chunks(lake: Lake, source: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The source's days with rows, in order, as frames of `snapshot_date`, `KEY` and `TRACKED` holding
+    consecutive days and at least `chunk_rows` rows each (the last chunk fewer)."""
+    tables, rows = [], 0
+    for day, path in sorted(lake.files_with_rows(OBSERVATIONS, source).items()):
+        table = pq.read_table(path, columns=[*LISTING_KEY, *TRACKED], filesystem=lake.fs)
+        tables.append(table.append_column("snapshot_date", pa.array([day] * table.num_rows, pa.date32())))
+        rows += table.num_rows
+        if rows >= chunk_rows:
+            yield _frame(tables, source)
+            tables, rows = [], 0
+    if tables:
+        yield _frame(tables, source)
+
+
+def _frame(tables: list[pa.Table], source: str) -> pd.DataFrame:
+    return pa.concat_tables(tables).to_pandas().assign(source=source)
+
+
+def _as_rows(open_intervals: pd.DataFrame, day: date) -> pd.DataFrame:
+    """Open intervals as the observations of `day` (their last day) that they stand for."""
+    return open_intervals[[*KEY, *TRACKED]].assign(snapshot_date=day)
+
+
+def _restore_valid_from(intervals: pd.DataFrame, carried: pd.DataFrame, carried_day: date) -> pd.DataFrame:
+    """Intervals starting on `carried_day` continue a carried one: they started when it did."""
+    continued = (intervals["valid_from"] == carried_day).to_numpy()
+    if continued.any():
+        started = carried.set_index(KEY)["valid_from"]
+        keys = pd.MultiIndex.from_frame(intervals.loc[continued, KEY])
+        intervals = intervals.copy()
+        intervals.loc[continued, "valid_from"] = started.reindex(keys).to_numpy()
+    return intervals
 
 
 def _same_as_previous(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
