@@ -118,6 +118,16 @@ OBSERVATIONS = Table(
             pa.field("throughput_tps", pa.float64()),
             pa.field("uptime_pct", pa.float64()),
             pa.field("raw_sha256", pa.string(), nullable=False),
+            # -- who is selling, and what the source says of the listing (read by `llmprices.trust`) --------
+            #: first_party, marketplace, curated or resale (`llmprices.sources.base.OFFER_KINDS`)
+            pa.field("offer_kind", pa.string()),
+            #: the day the source says the listing retires (often planned, in the future)
+            pa.field("deprecation_date", pa.date32()),
+            #: a price per million characters the source gives besides the per-token one
+            pa.field("input_usd_per_mchar", pa.float64()),
+            pa.field("output_usd_per_mchar", pa.float64()),
+            #: share of the listing's provider block whose ids are in a router's own style (genai-prices)
+            pa.field("router_id_share", pa.float64()),
         ]
     ),
     "one row per listing (source, provider, provider_model_id, variant) and day, validated",
@@ -306,8 +316,10 @@ TREND_TABLES: dict[str, Table] = {
         ),
         _trend(
             "proprietary_implied",
-            [*_MODEL_MONTH_PRICE,
-             *_prices("implied_max_params_b", "assumed_params_b", "trend_price_at_assumed", "markup")],
+            [
+                *_MODEL_MONTH_PRICE,
+                *_prices("implied_max_params_b", "assumed_params_b", "trend_price_at_assumed", "markup"),
+            ],
             "the dense size a proprietary model's price implies, and its mark-up at an assumed size",
         ),  # fmt: skip
         _trend(

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from llmprices.http import HttpClient
 from llmprices.payloads import RawPayload
-from llmprices.sources.base import Listing, ParsedPayload, Rejection, SourceSpec
+from llmprices.sources.base import RESALE, Listing, ParsedPayload, Rejection, SourceSpec
 from llmprices.sources.common import data_list
 from llmprices.sources.prices import PER_TOKEN, BadPrice, optional_usd_per_mtok, usd_per_mtok
 
@@ -97,4 +97,5 @@ SOURCE = SourceSpec(
     description="OpenRouter's own price per model (GET /models); a reseller price.",
     parse=parse,
     archive_payload_name="models.json",
+    offer_kind=RESALE,
 )
