@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.keys import (
+    ANOMALIES,
     COMPACTED_OBSERVATIONS,
     COST_TRENDS,
     DAILY_SPREADS,
@@ -36,9 +37,10 @@ daily_ingest = dg.define_asset_job(
 )
 daily_analytics = dg.define_asset_job(
     DAILY_ANALYTICS,
-    selection=dg.AssetSelection.assets(PROVIDER_PRICES, DAILY_SPREADS),
+    selection=dg.AssetSelection.assets(PROVIDER_PRICES, ANOMALIES, DAILY_SPREADS),
     partitions_def=DAILY_PARTITIONS,
-    description="Recompute the day's provider prices and across-provider spreads from every source's observations.",
+    description="Judge every observation with the trust rules, reconcile the day's provider prices and compute the "
+    "across-provider spreads.",
 )
 monthly_trends = dg.define_asset_job(
     MONTHLY_TRENDS,

@@ -9,6 +9,7 @@ from trust_frames import NO_RETIREMENTS, catalog, observations
 
 from llmprices.trust.checkpoints import creator_checkpoints, trend_checkpoints
 from llmprices.trust.flags import flag_counts, flag_observations, flagged_by
+from llmprices.trust.reconcile import reconcile
 from llmprices.trust.stale import load_retirements
 
 L8, L70, L405 = (f"meta-llama/llama-3.1-{size}-instruct" for size in ("8b", "70b", "405b"))
@@ -84,6 +85,13 @@ def test_a_curated_block_copied_from_openrouter_is_resale_for_open_weights_only(
         "resale: a copy of openrouter's own price of deepseek-r1-distill-qwen-32b (0.075/0.15 on 2025-06-20) "
         "in a block of router ids"
     )
+
+
+def test_a_history_of_resale_only_is_all_flagged_and_reconciles_to_nothing():
+    flagged = flag([{"source": "openrouter", "provider": "openrouter", "model": m} for m in (L8, L70, L405)])
+    assert flagged["trust_flags"].tolist() == ["resale"] * 3
+    assert reconcile(flagged).empty
+    assert flag([]).empty
 
 
 # -- stale -------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ DEFAULTS = {
 
 def observations(rows: list[dict]) -> pd.DataFrame:
     """Observations with `snapshot_date` and `source` as the lake's readers return them (dates as dates)."""
-    frame = pd.DataFrame([DEFAULTS | row for row in rows])
+    frame = pd.DataFrame([DEFAULTS | row for row in rows], columns=list(DEFAULTS))
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).dt.date
     frame["deprecation_date"] = pd.to_datetime(frame["deprecation_date"]).dt.date
     frame["observed_at"] = datetime(2025, 6, 1, tzinfo=UTC)
@@ -79,7 +79,10 @@ CATALOG_ROWS = [
 
 
 def catalog() -> pd.DataFrame:
-    return pd.DataFrame(CATALOG_ROWS, columns=CATALOG_COLUMNS)
+    """Catalog rows typed as `load_curated` and the lake's catalog give them (nullable booleans and floats)."""
+    frame = pd.DataFrame(CATALOG_ROWS, columns=CATALOG_COLUMNS)
+    return frame.astype({"is_moe": "boolean", "open_weights": "boolean", "params_total_b": "Float64",
+                         "params_active_b": "Float64"})  # fmt: skip
 
 
 NO_RETIREMENTS = pd.DataFrame(

@@ -85,8 +85,10 @@ def creator_checkpoints(catalog: pd.DataFrame) -> pd.DataFrame:
     """The catalog with `creator_checkpoint` (bool) and `checkpoint_why` (why not, "" for a checkpoint)."""
     sizes = pd.to_numeric(catalog["params_total_b"]).astype(float)
     orgs = catalog["hf_repo"].fillna("").astype(str).str.split("/").str[0].str.lower()
-    columns = zip(catalog["model"], catalog["creator"].fillna(""), orgs, catalog["open_weights"], catalog["is_moe"],
-                  sizes, catalog["license"].fillna("unknown"), strict=True)  # fmt: skip
+    open_weights = catalog["open_weights"].astype("boolean").fillna(False).tolist()  # Python bools
+    is_moe = [None if pd.isna(moe) else bool(moe) for moe in catalog["is_moe"].astype("boolean")]
+    columns = zip(catalog["model"], catalog["creator"].fillna(""), orgs, open_weights, is_moe, sizes,
+                  catalog["license"].fillna("unknown"), strict=True)  # fmt: skip
     why = [_why_not(*values) for values in columns]
     return catalog.assign(checkpoint_why=why, creator_checkpoint=[reason == "" for reason in why])
 

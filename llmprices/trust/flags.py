@@ -27,8 +27,10 @@ from llmprices.trust.prices import market_reference, placeholder_reasons, unit_s
 from llmprices.trust.stale import load_retirements, stale_reasons
 
 FLAGS = ("resale", "stale", "placeholder", "unit_slip", "outlier", "order_violation")
-#: The columns `flag_observations` adds.
-TRUST_COLUMNS = ["trust_flags", "trust_reason", "trusted"]
+#: What `anomalies` lists of each flagged row.
+ANOMALY_COLUMNS = ["snapshot_date", "source", "offer_kind", "provider", "provider_model_id", "variant", "model",
+                   "model_variant", "input_usd_per_mtok", "output_usd_per_mtok", "blended_usd_per_mtok",
+                   "trust_flags", "trust_reason"]  # fmt: skip
 
 
 def flag_observations(
@@ -61,8 +63,9 @@ def flag_observations(
     raised = np.column_stack([reasons[flag].ne("").to_numpy() for flag in FLAGS])
     texts = np.column_stack([reasons[flag].to_numpy() for flag in FLAGS])
     names = np.array(FLAGS)
-    frame["trust_flags"] = [",".join(names[row]) for row in raised]
-    frame["trust_reason"] = ["; ".join(text[row]) for row, text in zip(raised, texts, strict=True)]
+    frame["trust_flags"] = pd.Series([",".join(names[row]) for row in raised], index=frame.index, dtype="str")
+    reasons_joined = ["; ".join(text[row]) for row, text in zip(raised, texts, strict=True)]
+    frame["trust_reason"] = pd.Series(reasons_joined, index=frame.index, dtype="str")
     frame["trusted"] = ~raised.any(axis=1)
     return frame
 
@@ -80,9 +83,16 @@ def _resale_reasons(frame: pd.DataFrame, copies: pd.Series) -> pd.Series:
     return reasons.mask(copies.ne(""), copies)
 
 
+def anomalies(flagged: pd.DataFrame) -> pd.DataFrame:
+    """Every flagged row with its flags and reasons, newest first (the `anomalies` table)."""
+    rows = flagged.loc[~flagged["trusted"], ANOMALY_COLUMNS]
+    order = ["snapshot_date", "source", "provider", "provider_model_id", "variant"]
+    return rows.sort_values(order, ascending=[False, True, True, True, True], ignore_index=True)
+
+
 def flagged_by(flagged: pd.DataFrame, flag: str) -> pd.Series:
     """Whether each row of a flagged frame carries `flag`."""
-    return flagged["trust_flags"].str.split(",").map(lambda flags: flag in flags).astype(bool)
+    return ("," + flagged["trust_flags"].astype("str") + ",").str.contains(f",{flag},", regex=False)
 
 
 def flag_counts(flagged: pd.DataFrame) -> pd.DataFrame:

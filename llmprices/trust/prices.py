@@ -79,7 +79,7 @@ def placeholder_reasons(frame: pd.DataFrame, catalog: pd.DataFrame, config: Trus
     reasons = no_reason(frame)
     block = ["snapshot_date", "source", "provider", "input_usd_per_mtok", "output_usd_per_mtok"]
     rows = frame.loc[comparable(frame), [*block, "model"]]
-    rows = rows.assign(dense_b=rows["model"].map(dense_sizes(catalog)))
+    rows = rows.assign(dense_b=rows["model"].map(dense_sizes(catalog)).astype(float))
     groups = rows.groupby(block)
     models = groups["model"].transform("nunique")
     smallest, largest = groups["dense_b"].transform("min"), groups["dense_b"].transform("max")

@@ -1,10 +1,13 @@
 """One price per provider, model, variant and day, with its provenance: what `provider_prices` holds.
 
-Resale never takes part: a router's price is not a provider's price, whatever source carried it.
+Resale never takes part: a router's price is not a provider's price, whatever source carried it. The variant is
+the model's (`model_variant`: `free`, `turbo`, `fp8`, ...) and the precision a source reports for the listing:
+a build quantized below 16 bits (OpenRouter's endpoint for Together at `fp8`) is not the same product as one of
+unreported precision (the Hugging Face router's Together listing), so they are reconciled apart.
 
 1. A source's capture stands for the days until its next one, at most `TrustConfig.carry_days` (genai-prices
    was captured on 48 of 193 days: without this the chosen source would flip from one day to the next). Only
-   days with some observation count: a day nothing was captured has no prices.
+   days some per-provider source captured count: a day with nothing but a router's list has no provider prices.
 2. Within one source, a provider's listings of one model and variant give one candidate: trusted before
    flagged, its direct listing before a marketplace's copy (genai-prices' `via-huggingface`), then the
    cheapest (Bedrock lists a model per region; the cheapest is what a buyer gets).
@@ -31,7 +34,9 @@ from llmprices.sources.base import CURATED, FIRST_PARTY, MARKETPLACE, RESALE
 from llmprices.trust.config import TrustConfig
 from llmprices.trust.frames import fmt, price_since
 
-KEY = ["snapshot_date", "provider", "model", "model_variant"]
+#: Reported `quantization` values below 16-bit weights (`bf16`, `fp16`, `fp32` and unknown are full precision).
+LOW_PRECISION_QUANTIZATIONS = frozenset({"fp8", "fp6", "fp4", "int8", "int4", "awq", "gptq", "mxfp4", "nvfp4"})
+KEY = ["snapshot_date", "provider", "model", "model_variant", "low_precision"]
 KIND_RANK = {FIRST_PARTY: 0, MARKETPLACE: 1, CURATED: 2}
 SOURCE_ORDER = ("html", "openrouter_endpoints", "huggingface", "csv", "artificialanalysis", "genai_prices", "litellm")
 VIA_PREFIX = "via-"
@@ -46,24 +51,26 @@ RECONCILED_COLUMNS = [
 def candidates(
     flagged: pd.DataFrame, days: pd.DatetimeIndex | None = None, config: TrustConfig | None = None
 ) -> pd.DataFrame:
-    """Steps 1 and 2: one candidate per (day, provider, model, model_variant, source) of `flagged`
-    (`flags.flag_observations`) on each of `days` that has data (default: every such day), carried forward."""
+    """Steps 1 and 2: one candidate per (day, provider, model, variant, precision, source) of `flagged`
+    (`flags.flag_observations`) on each of `days` a per-provider source captured (default: every such day),
+    carried forward."""
     config = config or TrustConfig()
     rows = _independent(flagged)
-    with_data = pd.DatetimeIndex(sorted(flagged["snapshot_date"].unique()))
+    with_data = pd.DatetimeIndex(sorted(rows["snapshot_date"].unique()))
     days = with_data if days is None else with_data[with_data.isin(pd.DatetimeIndex(days).as_unit(with_data.unit))]
     return _one_per_source(_carried_forward(rows, days, config.carry_days))
 
 
 def same_day_candidates(flagged: pd.DataFrame) -> pd.DataFrame:
-    """One candidate per (day, provider, model, model_variant, source) as each source stated it that day."""
+    """One candidate per (day, provider, model, variant, precision, source) as each source stated it that day."""
     rows = _independent(flagged)
     return _one_per_source(rows.assign(as_of=rows["snapshot_date"]))
 
 
 def _independent(flagged: pd.DataFrame) -> pd.DataFrame:
     rows = flagged[flagged["offer_kind"].ne(RESALE) & flagged["model_matched"]]
-    return rows.assign(price_since=price_since(flagged).loc[rows.index])
+    low_precision = rows["quantization"].astype("string").str.lower().isin(LOW_PRECISION_QUANTIZATIONS)
+    return rows.assign(price_since=price_since(flagged).loc[rows.index], low_precision=low_precision.fillna(False))
 
 
 def _carried_forward(rows: pd.DataFrame, days: pd.DatetimeIndex, max_days: int) -> pd.DataFrame:
@@ -93,7 +100,7 @@ def _one_per_source(rows: pd.DataFrame) -> pd.DataFrame:
 def reconcile(
     flagged: pd.DataFrame, days: pd.DatetimeIndex | None = None, config: TrustConfig | None = None
 ) -> pd.DataFrame:
-    """Steps 1 to 4: `RECONCILED_COLUMNS`, one row per (snapshot_date, provider, model, model_variant)."""
+    """Steps 1 to 4: `RECONCILED_COLUMNS`, one row per (snapshot_date, provider, model, model_variant, precision)."""
     config = config or TrustConfig()
     ranked = _ranked(candidates(flagged, days, config))
     chosen = ranked[ranked["_rank"].eq(0)].set_index(KEY)
@@ -138,7 +145,8 @@ def reconcile(
         index=chosen.index,
     )
     out[["agree", "disagree"]] = out[["agree", "disagree"]].fillna("")
-    return out.reset_index()[RECONCILED_COLUMNS].sort_values(KEY, ignore_index=True)
+    return out.reset_index()[RECONCILED_COLUMNS].sort_values(["snapshot_date", "provider", "model", "model_variant",
+                                                             "quantization"], ignore_index=True)  # fmt: skip
 
 
 def _ranked(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -151,7 +159,7 @@ def _ranked(candidates: pd.DataFrame) -> pd.DataFrame:
     )
     ranked = ranked.sort_values(
         [*KEY, "trusted", "_kind", "_fresh", "_as_of", "_order", "source"],
-        ascending=[True, True, True, True, False, True, False, False, True, True],
+        ascending=[*[True] * len(KEY), False, True, False, False, True, True],
     )
     groups = ranked.groupby(KEY, sort=False)
     return ranked.assign(_rank=groups.cumcount(), _n_sources=groups["source"].transform("size"))
@@ -189,9 +197,9 @@ def _chosen_because(chosen: pd.DataFrame, runner_up: pd.DataFrame) -> pd.Series:
 
 
 def disagreement_rates(flagged: pd.DataFrame, config: TrustConfig | None = None) -> pd.DataFrame:
-    """Per pair of sources: the (day, provider, model, variant) keys both state that same day, and the share on
-    which they disagree (beyond `agree_rtol`/`agree_atol` on input or output). Columns: source_a, source_b,
-    keys, days, disagree, disagreement_rate, median_abs_log10_ratio (of the blended prices, where they
+    """Per pair of sources: the (day, provider, model, variant, precision) keys both state that same day, and the
+    share on which they disagree (beyond `agree_rtol`/`agree_atol` on input or output). Columns: source_a,
+    source_b, keys, days, disagree, disagreement_rate, median_abs_log10_ratio (of the blended prices, where they
     disagree)."""
     config = config or TrustConfig()
     columns = ["source_a", "source_b", "keys", "days", "disagree", "disagreement_rate", "median_abs_log10_ratio"]
