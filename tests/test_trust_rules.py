@@ -250,6 +250,16 @@ def test_an_outlier_is_twentyfold_from_three_rivals_and_a_tenfold_cheap_price_is
     assert flag(market(L70, rivals | {"cheap": (0.06, 0.07)}))["trusted"].all()
 
 
+def test_the_market_of_a_day_one_list_was_not_captured_is_its_last_capture_within_ten_days():
+    # LiteLLM captured the rivals on 06-21, not on 06-22; genai-prices' DeepSeek at a tenth of its price on 06-22
+    rivals = market("deepseek/deepseek-v3", {"azure": (1.14, 4.56), "fireworks": (0.9, 0.9), "together": (1.25, 1.25)},
+                    day="2025-06-21")  # fmt: skip
+    slip = {"source": "genai_prices", "provider": "deepseek", "model": "deepseek/deepseek-v3",
+            "input_usd_per_mtok": 0.014, "output_usd_per_mtok": 0.028}  # fmt: skip
+    flagged = flag(rivals + [slip | {"snapshot_date": "2025-06-22"}, slip | {"snapshot_date": "2025-07-03"}])
+    assert flagged["trust_reason"].tolist()[3:] == ["outlier: 0.0175 vs median 1.25 of 3 other providers (x0.014)", ""]
+
+
 # -- order -------------------------------------------------------------------------------------------------
 def test_a_larger_sibling_at_the_smaller_ones_price_flags_the_row_farther_from_its_market():
     same_price = {"snapshot_date": "2025-08-01", "input_usd_per_mtok": 0.59, "output_usd_per_mtok": 0.79}

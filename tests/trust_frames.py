@@ -33,6 +33,7 @@ DEFAULTS = {
     "input_usd_per_mchar": None,
     "output_usd_per_mchar": None,
     "router_id_share": None,
+    "model_hint": None,
 }
 
 

@@ -14,9 +14,10 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from assets.analytics.figures import provider_prices_day_figures
 from assets.analytics.reads import catalog_of
 from assets.keys import ALL_OBSERVATIONS, ANALYTICS_GROUP, ANOMALIES, MODEL_CATALOG, PROVIDER_PRICES
-from assets.metadata import table_md
+from assets.metadata import rows_md
 from assets.partitions import DAILY_PARTITIONS, partition_days
 from llmprices.analysis.spreads import provider_price_rows
 from llmprices.lake.read import read_observations
@@ -113,6 +114,16 @@ def reconciled_prices(context: dg.AssetExecutionContext, config: ProviderPricesC
         raise dg.Failure(no_independent_prices(flagged, days[0], days[-1]), allow_retries=False)
     found = anomalies(flagged)
     _write_days(lake, days, prices, found)
+    sources = sorted(prices["source"].unique())
+    prices_by_day = dict(iter(prices.groupby(prices["snapshot_date"].dt.date)))
+    anomalies_by_day = found.groupby(found["snapshot_date"].dt.date).size()
+    unmatched_by_day = flagged.loc[~flagged["model_matched"], "snapshot_date"].dt.date.value_counts()
+    for day in days:  # each day its own figures
+        day_prices = prices_by_day.get(day, prices.iloc[0:0])
+        figures = provider_prices_day_figures(day_prices, sources, int(unmatched_by_day.get(day, 0)))
+        context.add_asset_metadata(figures, asset_key=PROVIDER_PRICES, partition_key=day.isoformat())
+        context.add_asset_metadata({"dagster/row_count": int(anomalies_by_day.get(day, 0))}, asset_key=ANOMALIES,
+                                   partition_key=day.isoformat())  # fmt: skip
 
     yield dg.MaterializeResult(asset_key=PROVIDER_PRICES, metadata=_prices_metadata(lake, days, prices, catalog_source))
     yield dg.MaterializeResult(asset_key=ANOMALIES, metadata=_anomalies_metadata(lake, flagged, found))
@@ -125,7 +136,7 @@ def reconciled_prices(context: dg.AssetExecutionContext, config: ProviderPricesC
         passed=too_high.empty,
         severity=dg.AssetCheckSeverity.WARN,
         description="sources disagree: " + "; ".join(pairs) if pairs else "no pair of sources disagrees too often",
-        metadata={"max_disagreement_rate": config.max_disagreement_rate, "by_source_pair": table_md(rates)},
+        metadata={"max_disagreement_rate": config.max_disagreement_rate, "by_source_pair": rows_md(rates)},
     )
 
 
@@ -156,12 +167,11 @@ def _write_days(lake: Lake, days: list[date], prices: pd.DataFrame, found: pd.Da
 def _prices_metadata(lake: Lake, days: list[date], prices: pd.DataFrame, catalog_source: str) -> dict:
     chosen = prices["chosen_because"].str.extract(r"^([a-z_ ]+?)(?::| over| \(|$)")[0]
     return {
-        "dagster/row_count": len(prices),
-        "days": len(days),
-        "days_without_prices": len(set(days) - set(prices["snapshot_date"].dt.date)),
+        "run_days": len(days),
+        "run_days_without_prices": len(set(days) - set(prices["snapshot_date"].dt.date)),
         "flagged_prices": int((~prices["trusted"]).sum()),
-        "prices_by_source": table_md(prices.groupby("source").size().rename_axis("source").reset_index(name="prices")),
-        "chosen_because": table_md(chosen.value_counts().rename_axis("rule").reset_index(name="prices")),
+        "prices_by_source": rows_md(prices.groupby("source").size().rename_axis("source").reset_index(name="prices")),
+        "chosen_because": rows_md(chosen.value_counts().rename_axis("rule").reset_index(name="prices")),
         "catalog": catalog_source,
         "lake_path": lake.path(PROVIDER_PRICES_TABLE),
     }
@@ -172,9 +182,9 @@ def _anomalies_metadata(lake: Lake, flagged: pd.DataFrame, found: pd.DataFrame) 
     columns = ["snapshot_date", "source", "provider", "provider_model_id", "input_usd_per_mtok", "output_usd_per_mtok",
                "trust_flags", "trust_reason"]  # fmt: skip
     return {
-        "dagster/row_count": len(found),
+        "run_anomalies": len(found),
         "observations_judged": len(flagged),
-        "flags_per_rule_and_source": table_md(flag_counts(flagged)),
-        "newest_besides_resale": table_md(newest.assign(snapshot_date=newest["snapshot_date"].dt.date)[columns]),
+        "flags_per_rule_and_source": rows_md(flag_counts(flagged)),
+        "newest_besides_resale": rows_md(newest.assign(snapshot_date=newest["snapshot_date"].dt.date)[columns]),
         "lake_path": lake.path(ANOMALIES_TABLE),
     }

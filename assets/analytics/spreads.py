@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from assets.analytics.figures import spreads_day_figures
 from assets.analytics.prices import PER_PROVIDER_SOURCES
 from assets.analytics.reads import provider_prices_between
 from assets.keys import ANALYTICS_GROUP, DAILY_SPREADS, PROVIDER_PRICES
@@ -60,9 +61,19 @@ def daily_spreads(context: dg.AssetExecutionContext, config: SpreadsConfig) -> d
     spreads = spread_summary(prices)
     by_day = SPREADS.from_frame_by_day(spreads, days)
     lake.write_partitions(SPREADS, {SPREADS.partition(snapshot_date=day): rows for day, rows in by_day.items()})
-    metadata = _spreads_metadata(days, prices, spreads)
-    metadata["lake_path"] = lake.path(SPREADS)
-    return dg.MaterializeResult(metadata=metadata)
+    spreads_by_day = dict(iter(spreads.groupby(spreads["snapshot_date"])))
+    for day in days:  # each day its own figures
+        figures = spreads_day_figures(spreads_by_day.get(day, spreads.iloc[0:0]))
+        context.add_asset_metadata(figures, partition_key=day.isoformat())
+    latest = prices["snapshot_date"].max().isoformat()  # its chart: one per run keeps the event log small
+    context.add_asset_metadata({"provider_prices_chart": _provider_prices_chart(prices)}, partition_key=latest)
+    return dg.MaterializeResult(
+        metadata={
+            "run_days": len(days),
+            "run_days_without_prices": len(set(days) - set(prices["snapshot_date"])),
+            "lake_path": lake.path(SPREADS),
+        }
+    )
 
 
 def _no_spread_prices(lake: Lake, stored: pd.DataFrame, days: list[date]) -> str:
@@ -87,29 +98,8 @@ def _no_spread_prices(lake: Lake, stored: pd.DataFrame, days: list[date]) -> str
     )
 
 
-def _spreads_metadata(days: list[date], prices: pd.DataFrame, spreads: pd.DataFrame) -> dict:
-    """Row counts, and for the run's latest priced day the most-served models and the price chart."""
+def _provider_prices_chart(prices: pd.DataFrame) -> dg.MetadataValue:
+    """The latest day's prices of the most-served models, per provider."""
     from llmprices.analysis import charts  # matplotlib loads only when a chart is drawn
 
-    latest = prices["snapshot_date"].max()
-    today = spreads[spreads["snapshot_date"] == latest].sort_values(["n_providers", "model"], ascending=[False, True])
-    competitive = today[today["n_providers"] >= 3]
-    headline = today.head(10)[
-        ["model", "n_providers", "min", "median", "max", "max_over_min", "cheapest_provider", "priciest_provider"]
-    ]
-    metadata = {
-        "dagster/row_count": len(spreads),
-        "days": len(days),
-        "days_without_prices": len(set(days) - set(prices["snapshot_date"])),
-        "latest_day": latest.isoformat(),
-        "models": len(today),
-        "models_with_3_providers": len(competitive),
-        "spreads": dg.MetadataValue.md(
-            f"**{latest}**, most-served models (USD per million tokens, 3:1 blend)\n\n"
-            + headline.to_markdown(index=False, floatfmt=".3g")
-        ),
-        "provider_prices_chart": chart_md("provider prices", charts.provider_price_chart(prices)),
-    }
-    if len(competitive):
-        metadata["median_max_over_min"] = round(float(competitive["max_over_min"].median()), 2)
-    return metadata
+    return chart_md("provider prices", charts.provider_price_chart(prices))

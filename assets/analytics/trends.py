@@ -9,23 +9,27 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from assets.analytics.figures import tracked
 from assets.analytics.prices import PER_PROVIDER_SOURCES
 from assets.analytics.reads import catalog_of, provider_prices_between
 from assets.keys import ANALYTICS_GROUP, COST_TRENDS, MODEL_CATALOG, PROVIDER_PRICES, observations_asset_key
-from assets.metadata import chart_md, table_md
+from assets.metadata import chart_md, rows_md
 from assets.partitions import MONTHLY_PARTITIONS
 from llmprices.analysis.monthly import MonthFit, MonthInputs, TrendSettings, refit_month
-from llmprices.analysis.proxy import first_market_size, has_independent_rows, router_list_prices
+from llmprices.analysis.proxy import first_market_size, has_independent_rows, router_list_prices, summarize_agreement
 from llmprices.analysis.spreads import SpreadConfig, spread_prices
 from llmprices.analysis.trends import SEED_ASSUMED_SIZES_B, TrendFit, monthly_model_prices
+from llmprices.lake.query import connect
 from llmprices.lake.read import read_observations
 from llmprices.lake.store import Lake
-from llmprices.lake.tables import TREND_TABLES
+from llmprices.lake.tables import REPORT_FILE, REPORTS, TREND_TABLES
+from llmprices.report.monthly import NoPricesThatMonth, monthly_report
 
 MODEL_PRICES = "model_prices"
 MIN_PRICE_FIT = "min_price_fit"
 #: The router whose own list prices a month without per-provider prices (`llmprices.analysis.proxy`).
 ROUTER_LIST = observations_asset_key("openrouter")
+NO_REPORT = "none: the month has no provider prices (priced by the router proxy), and the report reads them"
 #: Days before a month whose prices its first repricings compare with.
 LEAD_IN_DAYS = 31
 
@@ -112,23 +116,52 @@ def cost_trends(context: dg.AssetExecutionContext, config: TrendsConfig):
     settings = config.settings()
     market_size = _MarketSize(lake, settings)
     fits = []
-    for key in context.partition_keys:
+    for key in context.partition_keys:  # each month its own figures and charts
         month = key[:7]
         fit = refit_month(month, _month_inputs(lake, month, settings, market_size), catalog, settings)
         for name, frame in fit.tables.items():
             table = TREND_TABLES[name]
             lake.write_partition(table, table.partition(month=month), table.from_frame(frame))
+        report = _write_report(lake, month)  # once the month's tables are all written
+        for name in fit.tables:
+            metadata = _month_metadata(name, fit, config.min_providers)
+            if name == MIN_PRICE_FIT:  # the month's HTML report, in the lake
+                metadata["report"] = dg.MetadataValue.path(report) if report else NO_REPORT
+            context.add_asset_metadata(metadata, asset_key=COST_TRENDS[name], partition_key=key)
         fits.append(fit)
-    last = fits[-1]
-    for name, frame in last.tables.items():
-        metadata = {"dagster/row_count": len(frame), "months_refitted": len(fits), "month": last.month,
-                    "lake_path": lake.path(TREND_TABLES[name])}  # fmt: skip
+    for name, table in TREND_TABLES.items():
+        metadata = {"run_months": len(fits), "catalog": catalog_source, "lake_path": lake.path(table)}
         if name == MIN_PRICE_FIT:
-            metadata |= _trends_metadata(last, config.min_providers) | {"catalog": catalog_source}
-            metadata["months"] = table_md(_months_md(fits), rows=len(fits))
-        else:
-            metadata["preview"] = table_md(frame)
+            metadata["months"] = rows_md(_months_md(fits), rows=len(fits))
+            proxy = _proxy_md(fits)
+            metadata["router_proxy_check"] = rows_md(proxy)
+            if len(proxy):
+                metadata |= {"router_proxy_pairs": int(proxy["pairs"][0]),
+                             "router_proxy_equal_share": round(proxy["equal"][0], 4)}  # fmt: skip
         yield dg.MaterializeResult(asset_key=COST_TRENDS[name], metadata=metadata)
+
+
+def _month_metadata(name: str, result: MonthFit, min_providers: int) -> dict:
+    """What a month of `trends/<name>` shows: its rows, and the figures, tables and charts of its table."""
+    frame = result.tables[name]
+    metadata = {"dagster/row_count": len(frame), "month": result.month}
+    if name == MIN_PRICE_FIT:
+        return metadata | _trends_metadata(result, min_providers)
+    if name == MODEL_PRICES:
+        metadata |= tracked(frame, "price", "min_price")
+    return metadata | {"preview": rows_md(frame)}
+
+
+def _write_report(lake: Lake, month: str) -> str | None:
+    """The month's HTML report (`llmprices report`), written into the lake from its tables; its path, or None
+    for a month without provider prices (priced by the router proxy: the report reads provider prices)."""
+    path = f"{lake.path(REPORTS, REPORTS.partition(month=month))}/{REPORT_FILE}"
+    try:
+        html = monthly_report(connect(lake.root_uri), month)
+    except NoPricesThatMonth:
+        return None
+    lake.write_bytes_atomically(path, html.encode())
+    return path
 
 
 def _month_inputs(lake: Lake, month: str, settings: TrendSettings, market_size: "_MarketSize") -> MonthInputs:
@@ -223,7 +256,7 @@ def _trends_metadata(result: MonthFit, min_providers: int) -> dict:
         "annual_decline": ["model", "n_months", "factor", "factor_low", "factor_high", "n_price_changes", "evidence"],
     }  # fmt: skip
     for name, columns in sections.items():
-        metadata[name] = table_md(tables[name][columns])
+        metadata[name] = rows_md(tables[name][columns])
     if len(tables["moe_placement"]):
         metadata["moe_chart"] = chart_md("MoE placement", charts.moe_chart(tables["moe_placement"], result.points, fit))
     return metadata
@@ -239,6 +272,15 @@ def _months_md(fits: list[MonthFit]) -> pd.DataFrame:
         ],
         columns=["month", "basis", "n", "a", "10b", "r2", "models"],
     )  # fmt: skip
+
+
+def _proxy_md(fits: list[MonthFit]) -> pd.DataFrame:
+    """How often the router proxy held over the run's months: OpenRouter's own price against the cheapest
+    provider captured the same day, overall and per month with such days."""
+    checks = {fit.month: fit.proxy_check for fit in fits if len(fit.proxy_check)}
+    rows = [("all", summarize_agreement(pd.concat(checks.values())))] if checks else []
+    rows += [(month, summarize_agreement(check)) for month, check in checks.items()]
+    return pd.DataFrame([{"month": month} | summary for month, summary in rows])
 
 
 def _fit_md(fit: TrendFit, min_providers: int) -> str:

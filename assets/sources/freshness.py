@@ -24,6 +24,7 @@ def newest_day_with_rows(lake: Lake, source: str) -> date | None:
 
 
 @dg.multi_asset_check(
+    name="live_sources_freshness",  # not the name of the job that runs it: one namespace in a code location
     specs=[
         dg.AssetCheckSpec(
             FRESH_WITHIN_36H,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from llmprices.analysis.evidence import annual_decline_with_evidence, price_changes
-from llmprices.analysis.proxy import PER_PROVIDER, ROUTER_PROXY, proxy_model_prices
+from llmprices.analysis.proxy import PER_PROVIDER, ROUTER_PROXY, proxy_agreement, proxy_model_prices
 from llmprices.analysis.spreads import SpreadConfig, spread_prices
 from llmprices.analysis.trends import (
     SEED_ASSUMED_SIZES_B,
@@ -79,6 +79,9 @@ class MonthFit:
     fit: TrendFit
     points: pd.DataFrame
     tables: dict[str, pd.DataFrame]
+    #: the router's list price against the cheapest provider's on the month's days both exist
+    #: (`proxy.proxy_agreement`): how far the proxy of months without per-provider prices holds
+    proxy_check: pd.DataFrame
     history: pd.DataFrame
 
 
@@ -121,7 +124,17 @@ def refit_month(
         "fit_history": history.rename(columns={"month": "trend_month"}),
         "annual_decline": annual_decline_with_evidence(to_date[to_date["basis"].ne(ROUTER_PROXY)], settings.min_months),
     }
-    return MonthFit(month, days, basis, fit, points, tables, history)
+    proxy_check = _proxy_check(inputs.prices, router_month, settings)
+    return MonthFit(month, days, basis, fit, points, tables, proxy_check, history)
+
+
+def _proxy_check(prices: pd.DataFrame, router_month: pd.DataFrame, settings: TrendSettings) -> pd.DataFrame:
+    """The proxy against the providers captured on the day itself (a price carried from an earlier capture
+    may be out of date), both sides as a spread counts them."""
+    as_of = pd.to_datetime(prices.get("as_of", prices["snapshot_date"]))
+    captured = prices[as_of.eq(pd.to_datetime(prices["snapshot_date"]))]
+    counted = _dated(spread_prices(captured, SpreadConfig(include_flagged=settings.include_flagged)))
+    return proxy_agreement(router_month, counted[counted["snapshot_date"].isin(router_month["snapshot_date"])])
 
 
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:

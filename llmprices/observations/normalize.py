@@ -82,6 +82,7 @@ def _listing_row(listing: Listing, observed_at, sha: str, source_kind: str) -> t
         listing.input_usd_per_mchar,
         listing.output_usd_per_mchar,
         listing.router_id_share,
+        listing.model_hint or None,
     )
 
 

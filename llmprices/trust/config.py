@@ -43,5 +43,6 @@ class TrustConfig:
     agree_rtol: float = 0.01
     #: ... or this absolute (USD per million tokens) difference
     agree_atol: float = 0.005
-    #: reconciliation: a source's listing stands for the days until its next capture, at most this many
+    #: reconciliation and the market reference of the price rules: a source's listing stands for the days until
+    #: its next capture, at most this many
     carry_days: int = 10

@@ -50,7 +50,7 @@ def flag_observations(
     open_weights = set(catalog.loc[catalog["open_weights"].astype("boolean").fillna(False), "model"])
     copies = router_copy_reasons(frame, open_weights, config)
     frame["offer_kind"] = frame["offer_kind"].mask(copies.ne(""), RESALE)
-    reference = market_reference(frame)
+    reference = market_reference(frame, config.carry_days)
     unit_slip, outlier = unit_slip_and_outlier_reasons(frame, reference, config)
     reasons = {
         "resale": _resale_reasons(frame, copies),

@@ -52,6 +52,23 @@ def price_since(frame: pd.DataFrame) -> pd.Series:
     return since.reindex(frame.index)
 
 
+def carried_forward(rows: pd.DataFrame, days: pd.DatetimeIndex, max_days: int) -> pd.DataFrame:
+    """Each source's rows on every day of `days` from their capture until the source's next one (at most
+    `max_days` later), with `as_of`, the capture they come from: a list captured on 48 of 193 days still
+    states its prices on the days between."""
+    frames = []
+    for source, captured in rows.groupby("source")["snapshot_date"]:
+        captures = pd.DataFrame({"as_of": np.sort(captured.unique())})
+        calendar = pd.merge_asof(pd.DataFrame({"snapshot_date": days}), captures, left_on="snapshot_date",
+                                 right_on="as_of")  # fmt: skip
+        calendar = calendar[(calendar["snapshot_date"] - calendar["as_of"]).dt.days.le(max_days)]
+        source_rows = rows[rows["source"].eq(source)].rename(columns={"snapshot_date": "as_of"})
+        frames.append(source_rows.merge(calendar, on="as_of"))
+    if not frames:
+        return rows.assign(as_of=rows["snapshot_date"]).iloc[0:0]
+    return pd.concat(frames, ignore_index=True)
+
+
 def fmt(values: pd.Series, pattern: str) -> pd.Series:
     """Each value formatted, as an object Series that concatenates with strings even when empty."""
     return pd.Series([pattern.format(value) for value in values], index=values.index, dtype=object)

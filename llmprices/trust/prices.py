@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from llmprices.trust.config import TrustConfig
-from llmprices.trust.frames import comparable, fmt, no_reason
+from llmprices.trust.frames import carried_forward, comparable, fmt, no_reason
 
 DAY_MODEL = ["snapshot_date", "model"]
 
@@ -31,17 +31,20 @@ def dense_sizes(catalog: pd.DataFrame) -> pd.Series:
     return pd.Series(sizes.to_numpy(), index=catalog["model"]).dropna()
 
 
-def market_reference(frame: pd.DataFrame) -> pd.DataFrame:
+def market_reference(frame: pd.DataFrame, carry_days: int = 0) -> pd.DataFrame:
     """Per (day, model, provider) of the comparable rows: the provider's price (the median of its listings) and
-    the median of the *other* providers' prices of the model that day, with their number (`n_others`)."""
-    prices = (
-        frame[comparable(frame)]
-        .groupby(["snapshot_date", "model", "provider"], as_index=False)
-        .agg(
-            blended=("blended_usd_per_mtok", "median"),
-            input=("input_usd_per_mtok", "median"),
-            output=("output_usd_per_mtok", "median"),
-        )
+    the median of the *other* providers' prices of the model that day, with their number (`n_others`). Each
+    source's prices stand for the days until its next capture, at most `carry_days` (as in the reconciliation):
+    a day one list was not captured still has that list's providers as the market."""
+    columns = ["snapshot_date", "source", "model", "provider", "blended_usd_per_mtok", "input_usd_per_mtok",
+               "output_usd_per_mtok"]  # fmt: skip
+    rows = frame.loc[comparable(frame), columns]
+    if carry_days:
+        rows = carried_forward(rows, pd.DatetimeIndex(np.sort(rows["snapshot_date"].unique())), carry_days)
+    prices = rows.groupby(["snapshot_date", "model", "provider"], as_index=False).agg(
+        blended=("blended_usd_per_mtok", "median"),
+        input=("input_usd_per_mtok", "median"),
+        output=("output_usd_per_mtok", "median"),
     )
     return prices.assign(
         ref=_median_of_others(prices, "blended"),

@@ -32,7 +32,7 @@ import pandas as pd
 
 from llmprices.sources.base import CURATED, FIRST_PARTY, MARKETPLACE, RESALE
 from llmprices.trust.config import TrustConfig
-from llmprices.trust.frames import fmt, price_since
+from llmprices.trust.frames import carried_forward, fmt, price_since
 
 #: Reported `quantization` values below 16-bit weights (`bf16`, `fp16`, `fp32` and unknown are full precision).
 LOW_PRECISION_QUANTIZATIONS = frozenset({"fp8", "fp6", "fp4", "int8", "int4", "awq", "gptq", "mxfp4", "nvfp4"})
@@ -58,7 +58,7 @@ def candidates(
     rows = _independent(flagged)
     with_data = pd.DatetimeIndex(sorted(rows["snapshot_date"].unique()))
     days = with_data if days is None else with_data[with_data.isin(pd.DatetimeIndex(days).as_unit(with_data.unit))]
-    return _one_per_source(_carried_forward(rows, days, config.carry_days))
+    return _one_per_source(carried_forward(rows, days, config.carry_days))
 
 
 def same_day_candidates(flagged: pd.DataFrame) -> pd.DataFrame:
@@ -71,22 +71,6 @@ def _independent(flagged: pd.DataFrame) -> pd.DataFrame:
     rows = flagged[flagged["offer_kind"].ne(RESALE) & flagged["model_matched"]]
     low_precision = rows["quantization"].astype("string").str.lower().isin(LOW_PRECISION_QUANTIZATIONS)
     return rows.assign(price_since=price_since(flagged).loc[rows.index], low_precision=low_precision.fillna(False))
-
-
-def _carried_forward(rows: pd.DataFrame, days: pd.DatetimeIndex, max_days: int) -> pd.DataFrame:
-    """Each source's rows on every day of `days` from their capture until the source's next one (at most
-    `max_days` later), with `as_of`, the capture they come from."""
-    frames = []
-    for source, captured in rows.groupby("source")["snapshot_date"]:
-        captures = pd.DataFrame({"as_of": np.sort(captured.unique())})
-        calendar = pd.merge_asof(pd.DataFrame({"snapshot_date": days}), captures, left_on="snapshot_date",
-                                 right_on="as_of")  # fmt: skip
-        calendar = calendar[(calendar["snapshot_date"] - calendar["as_of"]).dt.days.le(max_days)]
-        source_rows = rows[rows["source"].eq(source)].rename(columns={"snapshot_date": "as_of"})
-        frames.append(source_rows.merge(calendar, on="as_of"))
-    if not frames:
-        return rows.assign(as_of=rows["snapshot_date"]).iloc[0:0]
-    return pd.concat(frames, ignore_index=True)
 
 
 def _one_per_source(rows: pd.DataFrame) -> pd.DataFrame:
