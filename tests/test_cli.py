@@ -33,7 +33,7 @@ def test_demo_runs_the_whole_pipeline_offline_and_shows_rows_checks_and_spreads(
     assert out.count(" passed") == 18  # 3 checks x 6 sources
     spread = next(line for line in out.splitlines() if line.strip().startswith("meta-llama/llama-3.1-70b-instruct"))
     assert spread.split()[1:6] == ["11", "0.165", "0.540", "2.895", "17.5"]
-    assert "Open the UI:                llmprices ui --lake demo-lake" in out
+    assert "Open the UI:         llmprices ui --lake demo-lake" in out
     for job in DEMO_JOBS - {"daily_ingest"}:
         assert f"{job} succeeded" in " ".join(out.split())
     changes = [line.split() for line in out.splitlines() if " 2025-01-14 " in line and "listed" in line]

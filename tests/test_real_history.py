@@ -26,7 +26,7 @@ from llmprices.trust.flags import flag_observations
 from llmprices.trust.sellers import router_providers
 from pipeline.backfill import plan_backfill, run_backfill
 from pipeline.jobs import DAILY_ANALYTICS, MONTHLY_TRENDS
-from pipeline.runner import run_job
+from pipeline.runner import InProcessRuns, job_launch
 
 FOLDERS = {"openrouter": "openrouter-models", "litellm": "litellm-prices", "genai_prices": "genai-prices"}
 LLAMA_70B = "meta-llama/llama-3.1-70b-instruct"
@@ -41,19 +41,22 @@ def history(shared_data, tmp_path_factory) -> str:
     """The shared history landed and analysed in a fresh lake; its root."""
     root = tmp_path_factory.mktemp("history") / "lake"
     with dg.instance_for_test() as instance:
+        runs = InProcessRuns(instance)
         for source, folder in FOLDERS.items():
             plan = plan_backfill(Lake(str(root)), source, shared_data / folder)
-            assert all(result.success for result in run_backfill(plan, shared_data / folder, str(root), instance))
+            assert all(result.success for result in run_backfill(plan, shared_data / folder, str(root), runs))
         # per-provider captures start on 2025-02-06; months before are priced by the router proxy
-        daily = run_job(DAILY_ANALYTICS, instance, first="2025-02-01", last="2025-12-31", lake_uri=str(root))
+        daily = runs.execute(job_launch(DAILY_ANALYTICS, first="2025-02-01", last="2025-12-31", lake_uri=str(root)))
         assert daily.success
         [agreement] = daily.get_asset_check_evaluations()
         assert (agreement.check_name, agreement.passed) == ("source_agreement", False)
         assert agreement.description == "sources disagree: genai_prices x litellm on 22.2% of 3,322"
-        monthly = run_job(MONTHLY_TRENDS, instance, first="2024-10-01", last="2025-12-01", lake_uri=str(root))
+        monthly = runs.execute(job_launch(MONTHLY_TRENDS, first="2024-10-01", last="2025-12-01", lake_uri=str(root)))
         assert monthly.success
-        fits = [e for e in monthly.get_asset_materialization_events() if e.asset_key == COST_TRENDS["min_price_fit"]]
-        metadata = fits[-1].materialization.metadata  # the run's figures are on each month's materialization
+        fits = [e.step_materialization_data.materialization for e in monthly.all_events
+                if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+                and e.asset_key == COST_TRENDS["min_price_fit"]]  # fmt: skip
+        metadata = fits[-1].metadata  # the run's figures are on each month's materialization
         PROXY_CHECK.update({key: value.value for key, value in metadata.items() if key.startswith("router_proxy_")})
     return str(root)
 

@@ -137,7 +137,7 @@ def cost_trends(context: dg.AssetExecutionContext, config: TrendsConfig):
             metadata["router_proxy_check"] = rows_md(proxy)
             if len(proxy):
                 metadata |= {"router_proxy_pairs": int(proxy["pairs"][0]),
-                             "router_proxy_equal_share": round(proxy["equal"][0], 4)}  # fmt: skip
+                             "router_proxy_equal_share": round(float(proxy["equal"][0]), 4)}  # fmt: skip
         yield dg.MaterializeResult(asset_key=COST_TRENDS[name], metadata=metadata)
 
 
