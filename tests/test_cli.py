@@ -65,7 +65,7 @@ def test_demo_runs_the_whole_pipeline_offline_and_shows_rows_checks_and_spreads(
     [(changed,)] = duckdb.sql(f"select count(*) from {scan(demo_ui.lake, 'changes')}").fetchall()
     alerts = [json.loads(line) for line in (demo_ui.folder / "demo-lake-alerts.jsonl").read_text().splitlines()]
     assert len(alerts) == changed > 0 and {a["rule"] for a in alerts} == {"every-change"}
-    assert f"Alerts delivered to:        {demo_ui.folder / 'demo-lake-alerts.jsonl'}" in out
+    assert f"Alerts delivered to: {demo_ui.folder / 'demo-lake-alerts.jsonl'}" in out
 
 
 def test_import_csv_lands_each_day_and_quarantines_bad_lines(tmp_path):
