@@ -39,6 +39,7 @@ PRICE_HISTORY = dg.AssetKey("price_history")
 COMPACTED_OBSERVATIONS = dg.AssetKey("compacted_observations")
 PRICE_CHANGES = dg.AssetKey("price_changes")
 PROVIDER_PRICES = dg.AssetKey("provider_prices")
+ANOMALIES = dg.AssetKey("anomalies")
 DAILY_SPREADS = dg.AssetKey("daily_spreads")
 #: `cost_trends` writes one lake table per key: `trends/<name>`.
 COST_TRENDS = {name: dg.AssetKey(["trends", name]) for name in TREND_TABLES}

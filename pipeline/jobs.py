@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.keys import (
     ALERT_DELIVERIES,
+    ANOMALIES,
     COMPACTED_OBSERVATIONS,
     COST_TRENDS,
     DAILY_SPREADS,
@@ -39,9 +40,10 @@ daily_ingest = dg.define_asset_job(
 )
 daily_analytics = dg.define_asset_job(
     DAILY_ANALYTICS,
-    selection=dg.AssetSelection.assets(PROVIDER_PRICES, DAILY_SPREADS),
+    selection=dg.AssetSelection.assets(PROVIDER_PRICES, ANOMALIES, DAILY_SPREADS),
     partitions_def=DAILY_PARTITIONS,
-    description="Recompute the day's provider prices and across-provider spreads from every source's observations.",
+    description="Judge every observation with the trust rules, reconcile the day's provider prices and compute the "
+    "across-provider spreads.",
 )
 monthly_trends = dg.define_asset_job(
     MONTHLY_TRENDS,

@@ -15,7 +15,10 @@ import duckdb
 import pytest
 from PIL import Image
 
-from assets.analytics.assets import ANALYTICS_ASSETS, cost_trends, daily_spreads, provider_prices
+from assets.analytics import ANALYTICS_ASSETS
+from assets.analytics.prices import reconciled_prices
+from assets.analytics.spreads import daily_spreads
+from assets.analytics.trends import cost_trends
 from assets.catalog.assets import model_catalog
 from assets.keys import COST_TRENDS, DAILY_SPREADS, PROVIDER_PRICES
 from assets.sources import SOURCE_ASSETS
@@ -104,7 +107,7 @@ def ingest(lake: Path, first: date, last: date, instance, **archive_dirs: Path) 
 
 def materialize(assets, lake: Path, instance, first: str, last: str | None = None, config: dict | None = None):
     """One run of `assets` over one partition, or over first..last as a single ranged run (a backfill); `config`
-    is the first asset's."""
+    is the last asset's."""
     partition = (
         {"partition_key": first}
         if last is None
@@ -114,14 +117,14 @@ def materialize(assets, lake: Path, instance, first: str, last: str | None = Non
         assets,
         resources={"lake": LakeResource(root_uri=str(lake))},
         instance=instance,
-        run_config={"ops": {assets[0].op.name: {"config": config}}} if config else None,
+        run_config={"ops": {assets[-1].op.name: {"config": config}}} if config else None,
         raise_on_error=False,
         **partition,
     )
 
 
-#: What the `daily_analytics` job runs: one price per provider, then the spreads.
-SPREADS = [provider_prices, daily_spreads]
+#: What the `daily_analytics` job runs: the trust rules and one price per provider, then the spreads.
+SPREADS = [reconciled_prices, daily_spreads]
 TRENDS = [cost_trends]
 
 
@@ -284,7 +287,7 @@ def test_a_ranged_run_writes_every_day_and_the_seed_exclusions_are_config(tmp_pa
     assert query("select count(*) as n from {p} where provider = 'openrouter'", **scan)["n"][0] == 0
 
     assert materialize(SPREADS, lake, instance, "2025-01-15", config={"include_quantized": True}).success
-    everything = {"include_quantized": True, "include_free": True, "include_openrouter_resale": True}
+    everything = {"include_quantized": True, "include_free": True, "include_flagged": True}
     assert materialize(SPREADS, lake, instance, "2025-01-14", config=everything).success
     by_day = query(
         "select snapshot_date, n_providers, min, cheapest_provider, providers from {s} "
@@ -293,23 +296,24 @@ def test_a_ranged_run_writes_every_day_and_the_seed_exclusions_are_config(tmp_pa
     )
     assert by_day["providers"].tolist() == [
         "deepinfra,together",
-        "deepinfra,hyperbolic,lambda,openrouter,together",
+        "deepinfra,hyperbolic,lambda,together",  # OpenRouter's own price is resale: never a provider
         "deepinfra,lambda,together",
     ]
     assert by_day["min"].tolist() == pytest.approx([0.03, 0.0, 0.01])
     assert by_day["cheapest_provider"].tolist() == ["deepinfra", "hyperbolic", "lambda"]  # ties: alphabetical
     flags = query(
-        "select provider, source, is_quantized, is_free from {p} where snapshot_date = '2025-01-14' "
-        "and model = 'meta-llama/llama-3.1-8b-instruct' order by 1",
+        "select provider, source, is_quantized, is_free, trusted, offer_kind, sources, chosen_because from {p} "
+        "where snapshot_date = '2025-01-14' and model = 'meta-llama/llama-3.1-8b-instruct' order by 1",
         **scan,
     )
     assert flags.values.tolist() == [
-        ["deepinfra", "csv", False, False],
-        ["hyperbolic", "csv", False, True],
-        ["lambda", "csv", True, False],
-        ["openrouter", "openrouter", False, True],  # its cheapest listing of the model: the :free tier
-        ["together", "csv", False, False],
+        ["deepinfra", "csv", False, False, True, "curated", "csv", "only source"],
+        ["hyperbolic", "csv", False, True, True, "curated", "csv", "only source"],
+        ["lambda", "csv", True, False, True, "curated", "csv", "only source"],
+        ["together", "csv", False, False, True, "curated", "csv", "only source"],
     ]
+    anomalies = query("select distinct source, provider, trust_flags from {a}", a=f"{lake}/anomalies/*/*.parquet")
+    assert anomalies.values.tolist() == [["openrouter", "openrouter", "resale"]]
 
 
 def test_cost_trends_keeps_each_months_history_and_the_yearly_decline(tmp_path, instance):
@@ -375,17 +379,56 @@ def test_cost_trends_keeps_each_months_history_and_the_yearly_decline(tmp_path, 
     assert decline["n_months"].tolist() == [3, 3, 3]
     assert decline["factor"].tolist() == pytest.approx([10, 10, 10], rel=1e-3)
     assert (decline["factor_low"] <= decline["factor"] + 1e-9).all()
+    # behind each factor: three providers re-priced it on 02-01 and on 03-01
+    assert decline["n_price_changes"].tolist() == [6, 6, 6] and set(decline["evidence"]) == {"price_changes"}
     assert (
         query("select count(*) as n from {d} where month < '2025-03'", d=trend_table(lake, "annual_decline"))["n"][0]
         == 0
     )  # fewer than three months of prices then
 
 
-def test_cost_trends_of_a_month_without_spreads_fails_and_says_what_to_run(tmp_path, instance):
-    result = materialize(TRENDS, tmp_path / "lake", instance, "2024-12-01")
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "no provider prices for 2024-12: materialize provider_prices" in failure.step_failure_data.error.message
+def test_a_month_with_only_openrouters_list_is_priced_by_the_proxy_or_fails_saying_why(tmp_path, instance):
+    lake = tmp_path / "lake"
+
+    def failure(result) -> str:
+        assert not result.success
+        return next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
+
+    assert "no observations for 2025-01: materialize the observations/<source> assets" in failure(
+        materialize(TRENDS, lake, instance, "2025-01-01")
+    )
+    ingest(lake, date(2025, 1, 13), date(2025, 1, 15), instance, openrouter=DEMO / "openrouter")
+    assert (
+        "no independent provider prices from 2025-01-13 to 2025-01-15: their 43 observations (openrouter 43) are all "
+        "resale" in failure(materialize(SPREADS, lake, instance, "2025-01-13", "2025-01-15"))
+    )
+    assert (
+        "no independent provider prices for 2025-01: its 43 observations are resale (OpenRouter's own list is a "
+        "router's price); land a per-provider source (litellm, genai_prices, openrouter_endpoints, huggingface) for "
+        "these days, or set router_proxy"
+        in failure(materialize(TRENDS, lake, instance, "2025-01-01", config={"router_proxy": False}))
+    )
+
+    # February's per-provider prices say which models had three providers: those enter January's proxy fit
+    february = [(p, f"meta-llama/{m}", price * k, price * k, "") for m, price in ((L8, 0.03), (L70, 0.2), (L405, 0.9))
+                for p, k in (("DeepInfra", 1), ("Together", 2), ("Fireworks", 3))]  # fmt: skip
+    february += [
+        ("DeepInfra", "Qwen/Qwen2.5-72B-Instruct", 0.1, 0.1, ""),
+        ("Together", "Qwen/Qwen2.5-72B-Instruct", 1.2, 1.2, ""),
+    ]
+    day = date(2025, 2, 10)
+    ingest(lake, day, day, instance, csv=write_captures(tmp_path / "csv", {day: february}))
+    assert materialize(SPREADS, lake, instance, "2025-02-10").success
+    assert materialize(TRENDS, lake, instance, "2025-01-01").success
+    [fit] = query("select * from {f}", f=trend_table(lake, "min_price_fit")).to_dict("records")
+    assert (fit["basis"], fit["n_models"]) == ("router_proxy", 3)
+    assert set(fit["models"].split(",")) == {f"meta-llama/{m.lower().removeprefix('meta-')}" for m in (L8, L70, L405)}
+    prices = query(
+        "select model, price, n_providers, basis from {p} order by model", p=trend_table(lake, "model_prices")
+    )
+    llama70 = prices.set_index("model").loc["meta-llama/llama-3.1-70b-instruct"]
+    assert (llama70["price"], llama70["n_providers"], llama70["basis"]) == (pytest.approx(0.165), 3, "router_proxy")
+    assert prices.set_index("model").loc["qwen/qwen-2.5-72b-instruct", "n_providers"] == 2  # too few to enter
 
 
 def definitions() -> dg.Definitions:
@@ -411,8 +454,8 @@ def test_the_daily_schedule_computes_todays_spreads_after_the_ingest():
     assert daily_analytics_schedule.execution_timezone == "UTC"
     graph = repository.asset_graph
     assert {key.to_user_string() for key in graph.get(daily_spreads.key).parent_keys} == {"provider_prices"}
-    upstream = {key.to_user_string() for key in graph.get(provider_prices.key).parent_keys}
-    assert upstream == {f"observations/{spec.name}" for spec in ALL_SOURCES}
+    upstream = {key.to_user_string() for key in graph.get(PROVIDER_PRICES).parent_keys}
+    assert upstream == {f"observations/{spec.name}" for spec in ALL_SOURCES} | {"model_catalog"}
 
 
 def test_the_monthly_schedule_refits_the_previous_month_on_the_first():
@@ -428,11 +471,13 @@ def test_the_monthly_schedule_refits_the_previous_month_on_the_first():
     assert {key.to_user_string() for key in graph.get(COST_TRENDS["min_price_fit"]).parent_keys} == {
         "provider_prices",
         "model_catalog",
+        "observations/openrouter",  # the proxy of a month without per-provider prices
     }
     # a month's model prices follow the months before them, which the trend's history is fitted on
     assert {key.to_user_string() for key in graph.get(COST_TRENDS["model_prices"]).parent_keys} == {
         "provider_prices",
         "model_catalog",
+        "observations/openrouter",
         "trends/model_prices",
     }
     assert set(cost_trends.keys) == set(COST_TRENDS.values())

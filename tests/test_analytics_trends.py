@@ -383,5 +383,4 @@ def test_charts_are_small_pngs():
 
 def test_default_spread_config_is_the_seed_choice():
     config = SpreadConfig()
-    assert not (config.include_free or config.include_quantized or config.include_openrouter_resale)
-    assert config.source_precedence[0] == "html"
+    assert not (config.include_free or config.include_quantized or config.include_flagged)

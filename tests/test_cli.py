@@ -114,8 +114,12 @@ def test_backfill_downstream_computes_history_spreads_and_changes_over_the_lande
                       "--lake", str(lake), "--downstream", cwd=tmp_path)  # fmt: skip
     # OpenRouter's own (reseller) prices alone give no spread across providers: said, in one line
     assert "daily_history            succeeded" in alone.stdout
-    assert "daily_analytics          FAILED: provider_prices failed: " in alone.stdout
-    assert "no priced listings with a canonical model from 2025-01-13 to 2025-01-15" in alone.stdout
+    assert "daily_analytics          FAILED: reconciled_prices failed: " in alone.stdout
+    assert (
+        "no independent provider prices from 2025-01-13 to 2025-01-15: their 43 observations (openrouter 43) are all "
+        "resale (OpenRouter's own list and copies of it are a router's price, not a provider's); land a per-provider "
+        "source (litellm, genai_prices, openrouter_endpoints, huggingface) for these days" in alone.stdout
+    )
     assert "Traceback" not in alone.stdout + alone.stderr and alone.returncode == 1
 
     both = llmprices("backfill", "--source", "openrouter_endpoints", "--from-dir", str(demo / "openrouter_endpoints"),

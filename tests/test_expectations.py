@@ -57,6 +57,11 @@ def observations(n: int, output_factor: float = 4.0) -> pd.DataFrame:
             "throughput_tps": np.full(n, 61.5),
             "uptime_pct": np.full(n, 99.9),
             "raw_sha256": pd.Series([f"{i:064x}" for i in range(n)], dtype="str"),
+            "offer_kind": pd.Series(["curated"] * n, dtype="str"),
+            "deprecation_date": pd.Series([None] * n, dtype="object"),
+            "input_usd_per_mchar": np.full(n, np.nan),
+            "output_usd_per_mchar": np.full(n, np.nan),
+            "router_id_share": np.full(n, np.nan),
             "model_hint": pd.Series([f"Org/Model-{i}" if i % 2 else None for i in range(n)], dtype="str"),
         }
     )[OBSERVATIONS.schema.names]

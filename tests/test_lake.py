@@ -6,11 +6,12 @@ import json
 import uuid
 from datetime import UTC, date, datetime
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
 from llmprices.lake.store import CompactionManifest, Lake
-from llmprices.lake.tables import COMPACTED_OBSERVATIONS, OBSERVATIONS
+from llmprices.lake.tables import COMPACTED_OBSERVATIONS, OBSERVATIONS, SPREADS
 from llmprices.payloads import RawPayload
 
 
@@ -74,3 +75,18 @@ def test_a_compaction_manifest_round_trips_at_its_fixed_path_and_a_missing_one_m
         on_disk = stream.read()  # the format existing lakes hold: every field, keys sorted
     expected = {"compacted_at": at, "file": version, "months": months, "retired": {superseded: at}, "rows": 42}
     assert on_disk == json.dumps(expected | {"year": "2025"}, indent=1, sort_keys=True).encode()
+
+
+def test_a_range_of_days_is_written_a_partition_per_day_an_empty_one_too(lake):
+    days = [date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3)]
+    rows = pd.DataFrame(
+        {"snapshot_date": [days[2], days[0], days[2]], "model": ["c", "a", "d"], "n_providers": [3, 1, 4]}
+    )
+    rows = rows.reindex(columns=["snapshot_date", *SPREADS.schema.names])  # the other columns null
+    by_day = SPREADS.from_frame_by_day(rows, days)
+    assert {day: table["model"].to_pylist() for day, table in by_day.items()} == {
+        days[0]: ["a"], days[1]: [], days[2]: ["c", "d"]
+    }  # fmt: skip
+    assert all(table.schema == SPREADS.schema for table in by_day.values())
+    lake.write_partitions(SPREADS, {SPREADS.partition(snapshot_date=day): table for day, table in by_day.items()})
+    assert [lake.row_count(SPREADS, SPREADS.partition(snapshot_date=day)) for day in days] == [1, 0, 2]

@@ -165,3 +165,26 @@ def test_fetch_over_http(http_server, shared_data: Path):
     assert [(p.name, p.url, p.body) for p in payloads] == [("data.json", url, body)]
     [parsed] = parse(payloads, date(2025, 12, 31))
     assert len(parsed.listings) == 1008
+
+
+def test_blocks_copied_from_openrouter_are_measured(shared_data: Path):
+    """2025-06-22: the `deepseek` block is 3/7 OpenRouter ids (`deepseek-r1-distill-qwen-32b:free`, ...)."""
+    rows, _ = _rows(shared_data, "2025-06-22")
+    share = {provider: listing.router_id_share for (provider, _, _), listing in rows.items()}
+    assert round(share["deepseek"], 3) == 0.429
+    assert round(share["openrouter"], 3) == 0.232  # OpenRouter's own block: resale by its provider anyway
+    assert share["anthropic"] == 0 and share["groq"] == 0
+
+
+def test_deprecation_is_kept():
+    def model(model_id: str, **fields) -> dict:
+        return {"id": model_id, "match": {}, "prices": {"input_mtok": 1, "output_mtok": 2}, **fields}
+
+    models = [model("dated", deprecation_date="2025-03-31"), model("flag", deprecated=True), model("live")]
+    body = json.dumps([{"id": "groq", "name": "Groq", "api_pattern": "", "models": models}]).encode()
+    [parsed] = parse([RawPayload("data.json", "x", 200, None, body)], date(2025, 9, 1))
+    assert [(i.provider_model_id, i.deprecation_date) for i in parsed.listings] == [
+        ("dated", date(2025, 3, 31)),
+        ("flag", date(2025, 9, 1)),  # deprecated by this snapshot at the latest
+        ("live", None),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import date
 from pathlib import Path
@@ -113,3 +114,28 @@ def test_litellm_modes_missing_costs_and_context_fallback():
 def test_litellm_payload_errors():
     with pytest.raises(PayloadError, match="not a JSON object"):
         list(parse([RawPayload("p.json", "x", 200, None, b"[]")], DAY))
+
+
+def test_litellm_keeps_what_the_trust_rules_read(shared_data: Path):
+    """A later statement dates Groq's retired 70B (the first capture did not); Vertex's Gemini 1.0 Pro has a
+    per-character price beside its per-token one."""
+    body = gzip.decompress((shared_data / "litellm-prices" / "2025-05-14.json.gz").read_bytes())
+    [parsed] = parse([RawPayload("p.json", "x", 200, None, body)], date(2025, 5, 14))
+    rows = {listing.provider_model_id: listing for listing in parsed.listings}
+    assert rows["groq/llama-3.1-70b-versatile"].deprecation_date == date(2025, 1, 24)
+    assert rows["groq/llama-3.3-70b-versatile"].deprecation_date is None
+    gemini = rows["gemini-1.0-pro"]
+    assert (gemini.input_usd_per_mtok, gemini.output_usd_per_mtok) == (0.5, 1.5)
+    assert (gemini.input_usd_per_mchar, gemini.output_usd_per_mchar) == (0.125, 0.375)
+    assert rows["gpt-4o"].input_usd_per_mchar is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2025-1-6", date(2025, 1, 6)), ("2026-02-27", date(2026, 2, 27)), ("soon", None), (20250106, None)],
+)
+def test_litellm_deprecation_dates_are_read_loosely(value, expected):
+    entry = {"mode": "chat", "litellm_provider": "groq", "input_cost_per_token": 1e-7, "output_cost_per_token": 1e-7}
+    document = json.dumps({"groq/m": entry | {"deprecation_date": value}}).encode()
+    [parsed] = parse([RawPayload("p.json", "x", 200, None, document)], DAY)
+    assert [listing.deprecation_date for listing in parsed.listings] == [expected]

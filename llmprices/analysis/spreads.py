@@ -1,14 +1,13 @@
 """Across-provider price spreads per model and day: the seed's "same model, 10x price range" figures.
 
-A spread compares *providers*, so every (day, model, provider) must count once however many sources
-report it: otherwise a provider listed by five sources would weigh five times in the median. The
-source earliest in `SpreadConfig.source_precedence` speaks for the provider (a provider's own page
-before an aggregator's copy of it), then its cheapest listing of the model (a `fast` tier is not the
-model's price when the standard tier exists).
+They read `provider_prices`, the reconciled table (`llmprices.trust.reconcile`): one price per provider,
+model, variant and day, resale already out, each row with its trust flags. A spread compares *providers*, so
+each (day, model, provider) counts once: its cheapest variant among those the spread config lets in (a
+`fast` tier is not the model's price when the standard tier exists).
 
-Listings that are not the same product are left out by default, as the seed does: builds quantized
-below 16 bits (a cheaper, slightly different model), free tiers (promotions, not prices), and
-OpenRouter's own reseller price (a copy of someone else's price plus a fee, not a provider).
+Left out by default, as the seed does: flagged rows (stale, placeholder, unit slip, outlier, order violation:
+`include_flagged`), builds quantized below 16 bits (a cheaper, slightly different model: `include_quantized`)
+and free tiers (promotions, not prices: `include_free`).
 """
 
 from __future__ import annotations
@@ -18,44 +17,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-#: Reported `quantization` values below 16-bit weights (`bf16`, `fp16`, `fp32` and unknown are kept).
-LOW_PRECISION_QUANTIZATIONS = frozenset({"fp8", "fp6", "fp4", "int8", "int4", "awq", "gptq", "mxfp4", "nvfp4"})
+from llmprices.trust.reconcile import LOW_PRECISION_QUANTIZATIONS
+
 #: `model_variant` tokens that mean a quantized build: Together's `turbo` is FP8 and its `lite` INT4.
 QUANTIZED_VARIANT_TOKENS = frozenset({"fp8", "fp6", "fp4", "int8", "int4", "awq", "gptq", "turbo", "lite"})
 
-#: Who speaks for a provider, first wins: its own pricing page, then a user's curated import, then
-#: aggregators that copy provider pages (ArtificialAnalysis, genai-prices, LiteLLM), then routers
-#: whose per-provider price may include their own discount or fee. Unlisted sources come after these.
-DEFAULT_SOURCE_PRECEDENCE = (
-    "html",
-    "csv",
-    "artificialanalysis",
-    "genai_prices",
-    "litellm",
-    "huggingface",
-    "openrouter_endpoints",
-    "openrouter",
-)
-
-PROVIDER_PRICE_COLUMNS = [
-    "snapshot_date",
-    "model",
-    "provider",
-    "source",
-    "input",
-    "output",
-    "blended",
-    "is_quantized",
-    "is_free",
-]
+#: What a spread reads of `provider_prices`.
+SPREAD_INPUT_COLUMNS = ["snapshot_date", "model", "provider", "source", "input", "output", "blended"]
 
 
 @dataclass(frozen=True)
 class SpreadConfig:
-    """Which listings count as "the model's price at a provider", and which source wins a conflict."""
+    """Which provider prices a spread counts besides trusted, full-precision, paid ones."""
 
-    source_precedence: tuple[str, ...] = DEFAULT_SOURCE_PRECEDENCE
-    include_openrouter_resale: bool = False
+    include_flagged: bool = False
     include_quantized: bool = False
     include_free: bool = False
 
@@ -70,53 +45,35 @@ def _variant_has(variants: pd.Series, tokens: frozenset[str]) -> pd.Series:
     return variants.map(decided).astype(bool)
 
 
-def _flags(observations: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(is_quantized, is_free) per observation, from the quantization column and the model variant."""
-    quantization = observations["quantization"].astype("string").str.lower()
-    if "model_variant" in observations:
-        quant_variant = _variant_has(observations["model_variant"], QUANTIZED_VARIANT_TOKENS)
-        free_variant = _variant_has(observations["model_variant"], frozenset({"free"}))
-    else:
-        quant_variant = free_variant = pd.Series(False, index=observations.index)
-    is_quantized = quantization.isin(LOW_PRECISION_QUANTIZATIONS).fillna(False).astype(bool) | quant_variant
-    is_free = observations["is_free"].fillna(False).astype(bool) | free_variant
-    return is_quantized, is_free
+def provider_price_rows(reconciled: pd.DataFrame) -> pd.DataFrame:
+    """Reconciled prices (`llmprices.trust.reconcile.reconcile`) with `is_quantized` and `is_free`, as the
+    `provider_prices` table keeps them: from the quantization a source reports and the model variant."""
+    quantization = reconciled["quantization"].astype("string").str.lower()
+    is_quantized = quantization.isin(LOW_PRECISION_QUANTIZATIONS).fillna(False).astype(bool) | _variant_has(
+        reconciled["model_variant"], QUANTIZED_VARIANT_TOKENS
+    )
+    free_variant = _variant_has(reconciled["model_variant"], frozenset({"free"}))
+    is_free = reconciled["is_free"].fillna(False).astype(bool) | free_variant
+    return reconciled.assign(is_quantized=is_quantized, is_free=is_free)
 
 
-def one_price_per_provider(observations: pd.DataFrame, config: SpreadConfig | None = None) -> pd.DataFrame:
-    """One price per (snapshot_date, model, provider): the table spreads, trends and charts share.
+def spread_prices(provider_prices: pd.DataFrame, config: SpreadConfig | None = None) -> pd.DataFrame:
+    """One price per (snapshot_date, model, provider): its cheapest row among those `config` counts.
 
-    Columns: snapshot_date, model, provider, source, input, output, blended (USD per million
-    tokens), is_quantized, is_free (both False unless the config let such listings in).
+    Columns: `SPREAD_INPUT_COLUMNS` (USD per million tokens). Rows of partitions written before the trust
+    rules (no `trusted` value) count as trusted.
     """
     config = config or SpreadConfig()
-    is_quantized, is_free = _flags(observations)
-    frame = pd.DataFrame(
-        {
-            "snapshot_date": observations["snapshot_date"],
-            "model": observations["model"],
-            "provider": observations["provider"],
-            "source": observations["source"].astype(str),
-            "input": observations["input_usd_per_mtok"].astype(float),
-            "output": observations["output_usd_per_mtok"].astype(float),
-            "blended": observations["blended_usd_per_mtok"].astype(float),
-            "is_quantized": is_quantized,
-            "is_free": is_free,
-        }
-    )
-    keep = frame["blended"].notna() & frame["model"].notna()
+    keep = provider_prices["blended"].notna() & provider_prices["model"].notna()
+    if not config.include_flagged and "trusted" in provider_prices:
+        keep &= provider_prices["trusted"].astype("boolean").fillna(True).astype(bool)
     if not config.include_quantized:
-        keep &= ~frame["is_quantized"]
+        keep &= ~provider_prices["is_quantized"].astype(bool)
     if not config.include_free:
-        keep &= ~frame["is_free"]
-    if not config.include_openrouter_resale:
-        keep &= ~(frame["provider"].eq("openrouter") & frame["source"].eq("openrouter"))
-    frame = frame[keep]
-    rank = frame["source"].map({name: i for i, name in enumerate(config.source_precedence)})
-    frame = frame.assign(_rank=rank.fillna(len(config.source_precedence)))
-    frame = frame.sort_values(["snapshot_date", "model", "provider", "_rank", "source", "blended", "input"])
-    frame = frame.drop_duplicates(["snapshot_date", "model", "provider"], keep="first")
-    return frame[PROVIDER_PRICE_COLUMNS].reset_index(drop=True)
+        keep &= ~provider_prices["is_free"].astype(bool)
+    prices = provider_prices[keep].sort_values(["snapshot_date", "model", "provider", "blended", "source"])
+    prices = prices.drop_duplicates(["snapshot_date", "model", "provider"], keep="first")
+    return prices[SPREAD_INPUT_COLUMNS].reset_index(drop=True)
 
 
 def spread_summary(prices: pd.DataFrame) -> pd.DataFrame:

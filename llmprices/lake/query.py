@@ -112,7 +112,7 @@ def connect(lake_uri: str, use_compacted: bool = True) -> LakeConnection:
     _view(con, OBSERVATIONS.view_name, OBSERVATIONS.full_schema, scans)
     for table in TABLES.values():
         if table is not OBSERVATIONS:
-            _view(con, table.view_name, table.full_schema, _glob_scan(lake, located, table))
+            _view(con, table.view_name, table.full_schema, _glob_scan(lake, located, table), table.view_order)
     _lock(con, _readable_prefix(lake))
     return LakeConnection(con)
 
@@ -133,12 +133,13 @@ def _lock(con: duckdb.DuckDBPyConnection, readable: str) -> None:
     con.execute("set lock_configuration = true")
 
 
-def _view(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, scans: list[str]) -> None:
-    """A view of `schema`'s columns over the scans (`read_parquet(...)`, maybe with a `where`) stacked; with
-    none (no file yet), an empty view with those columns and types."""
+def _view(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, scans: list[str], order: str = "") -> None:
+    """A view of `schema`'s columns over the scans (`read_parquet(...)`, maybe with a `where`) stacked, listed
+    in `order` if given; with none (no file yet), an empty view with those columns and types."""
     if scans:
         columns = ", ".join(f'"{name}"' for name in schema.names)
         body = " union all ".join(f"select {columns} from {scan}" for scan in scans)
+        body = f"select * from ({body}) order by {order}" if order else body
     else:
         empty = con.from_arrow(schema.empty_table())
         body = "select " + ", ".join(f'null::{t} as "{c}"' for c, t in zip(empty.columns, empty.types, strict=True))

@@ -39,6 +39,8 @@ class Table:
     description: str
     #: the SQL view over it (`llmprices.lake.query`); default: the name, `/` as `_`
     view: str = ""
+    #: the order its SQL view lists rows in (an `order by` clause), if any
+    view_order: str = ""
 
     def partition(self, **values: date | str) -> Partition:
         """The partition of these key values, in the table's key order (`date`s as YYYY-MM-DD)."""
@@ -67,6 +69,16 @@ class Table:
             if field.type == pa.date32():
                 frame[field.name] = pd.to_datetime(frame[field.name]).dt.date
         return pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
+
+    def from_frame_by_day(self, frame: pd.DataFrame, days: list[date]) -> dict[date, pa.Table]:
+        """`from_frame` of each of `days`' rows (by `snapshot_date`), an empty table for a day without any:
+        converted once and sliced, which costs a fraction of a conversion per day."""
+        day = pd.to_datetime(frame["snapshot_date"]).dt.date
+        frame = frame.assign(_day=day).sort_values("_day", kind="stable")
+        table = self.from_frame(frame)
+        counts = frame.groupby("_day", sort=True).size()
+        starts = counts.cumsum() - counts
+        return {d: table.slice(starts[d], counts[d]) if d in starts else table.slice(0, 0) for d in days}
 
     @property
     def view_name(self) -> str:
@@ -119,6 +131,16 @@ OBSERVATIONS = Table(
             pa.field("throughput_tps", pa.float64()),
             pa.field("uptime_pct", pa.float64()),
             pa.field("raw_sha256", pa.string(), nullable=False),
+            # -- who is selling, and what the source says of the listing (read by `llmprices.trust`) --------
+            #: first_party, marketplace, curated or resale (`llmprices.sources.base.OFFER_KINDS`)
+            pa.field("offer_kind", pa.string()),
+            #: the day the source says the listing retires (often planned, in the future)
+            pa.field("deprecation_date", pa.date32()),
+            #: a price per million characters the source gives besides the per-token one
+            pa.field("input_usd_per_mchar", pa.float64()),
+            pa.field("output_usd_per_mchar", pa.float64()),
+            #: share of the listing's provider block whose ids are in a router's own style (genai-prices)
+            pa.field("router_id_share", pa.float64()),
             # -- the model's identity as the source states it (issue 12) --
             #: the Hugging Face repo the source names for the listing (OpenRouter `hugging_face_id`, the HF
             #: router's repo id); null when it names none, and in partitions written before the column existed
@@ -333,9 +355,47 @@ PROVIDER_PRICES = Table(
             *_prices("input", "output", "blended"),
             ("is_quantized", pa.bool_()),
             ("is_free", pa.bool_()),
+            # -- reconciled (`llmprices.trust.reconcile`): which listing, its trust, its provenance -------------
+            ("model_variant", pa.string()),
+            ("provider_model_id", pa.string()),
+            ("variant", pa.string()),
+            ("offer_kind", pa.string()),
+            ("trusted", pa.bool_()),
+            ("trust_flags", pa.string()),
+            ("trust_reason", pa.string()),
+            #: since when the chosen listing has had this price in its source, and the capture it comes from
+            ("price_since", pa.date32()),
+            ("as_of", pa.date32()),
+            ("n_sources", pa.int64()),
+            ("sources", pa.string()),
+            ("agree", pa.string()),
+            ("disagree", pa.string()),
+            ("max_rel_diff", pa.float64()),
+            ("chosen_because", pa.string()),
         ]
     ),
-    "one price per provider and canonical model a day, the source that speaks for it",
+    "one reconciled price per provider, canonical model, variant and day, with its trust flags and provenance",
+)
+
+ANOMALIES = Table(
+    "anomalies",
+    ("snapshot_date",),
+    pa.schema(
+        [
+            ("source", pa.string()),
+            ("offer_kind", pa.string()),
+            ("provider", pa.string()),
+            ("provider_model_id", pa.string()),
+            ("variant", pa.string()),
+            ("model", pa.string()),
+            ("model_variant", pa.string()),
+            *_prices("input_usd_per_mtok", "output_usd_per_mtok", "blended_usd_per_mtok"),
+            ("trust_flags", pa.string()),
+            ("trust_reason", pa.string()),
+        ]
+    ),
+    "every observation a trust rule flagged, with the rules and why, newest first",
+    view_order="snapshot_date desc, source, provider, provider_model_id, variant",
 )
 
 SPREADS = Table(
@@ -376,11 +436,22 @@ def _trend(name: str, fields: list, description: str) -> Table:
 TREND_TABLES: dict[str, Table] = {
     table.name.removeprefix("trends/"): table
     for table in (
-        _trend("model_prices", _MODEL_MONTH_PRICE, "a model's price in the month: median of its daily minimum"),
+        _trend(
+            "model_prices",
+            [
+                *_MODEL_MONTH_PRICE,
+                #: per_provider, or router_proxy (a month without per-provider prices: the router's own list)
+                ("basis", pa.string()),
+                #: repricings behind the price: a provider's, and the live router list's, over the month's days
+                ("n_price_changes", pa.int64()),
+                ("n_live_changes", pa.int64()),
+            ],
+            "a model's price in the month: median of its daily minimum",
+        ),
         _trend(
             "min_price_fit",
-            [("min_providers", pa.int64()), *FIT_FIELDS],
-            "the month's minimum-price trend over dense open-weight models",
+            [("min_providers", pa.int64()), *FIT_FIELDS, ("basis", pa.string())],
+            "the month's minimum-price trend over the creators' own dense checkpoints",
         ),
         _trend("provider_fits", [("provider", pa.string()), *FIT_FIELDS], "each provider's own size -> price line"),
         _trend(
@@ -390,8 +461,10 @@ TREND_TABLES: dict[str, Table] = {
         ),
         _trend(
             "proprietary_implied",
-            [*_MODEL_MONTH_PRICE,
-             *_prices("implied_max_params_b", "assumed_params_b", "trend_price_at_assumed", "markup")],
+            [
+                *_MODEL_MONTH_PRICE,
+                *_prices("implied_max_params_b", "assumed_params_b", "trend_price_at_assumed", "markup"),
+            ],
             "the dense size a proprietary model's price implies, and its mark-up at an assumed size",
         ),  # fmt: skip
         _trend(
@@ -412,8 +485,13 @@ TREND_TABLES: dict[str, Table] = {
                 ("first_month", pa.date32()),
                 ("last_month", pa.date32()),
                 *_prices("slope_per_year", "factor", "factor_low", "factor_high"),
+                ("n_price_changes", pa.int64()),
+                ("n_min_changes", pa.int64()),
+                ("n_live_changes", pa.int64()),
+                #: price_changes, entry_exit_only, frozen_inputs or no_evidence (no factor for the last two)
+                ("evidence", pa.string()),
             ],
-            "per model: how many times cheaper it gets a year",
+            "per model: how many times cheaper it gets a year, and the price changes behind it",
         ),
     )
 }
@@ -466,6 +544,7 @@ TABLES: Mapping[str, Table] = {
         HISTORY,
         CHANGES,
         PROVIDER_PRICES,
+        ANOMALIES,
         SPREADS,
         *TREND_TABLES.values(),
         ALERTS,

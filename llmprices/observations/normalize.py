@@ -1,7 +1,8 @@
 """Turn parsed listings into rows of the `observations` table and rejections into `quarantine` rows.
 
-All sources share this step, so the blend, the free flag and the canonical model id (resolved by the
-catalog's matcher; the normalized id stands in when it is unknown) are computed one way.
+All sources share this step, so the blend, the free flag, the canonical model id (resolved by the
+catalog's matcher; the normalized id stands in when it is unknown) and who is selling (`offer_kind`: what the
+source lists, or resale when the provider is a router) are computed one way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import pyarrow as pa
 
 from llmprices.catalog.matcher import resolve
 from llmprices.lake.tables import OBSERVATIONS, QUARANTINE, blended_usd_per_mtok
-from llmprices.sources.base import Listing, ParsedPayload, Rejection
+from llmprices.sources.base import CURATED, Listing, ParsedPayload, Rejection
+from llmprices.trust.sellers import offer_kind
 
 OBSERVATION_SCHEMA = OBSERVATIONS.schema
 QUARANTINE_SCHEMA = QUARANTINE.schema
@@ -23,21 +25,24 @@ BLENDED = "blended_usd_per_mtok"
 LISTING_SCHEMA = pa.schema([f for f in OBSERVATION_SCHEMA if f.name != BLENDED])
 
 
-def observations_frame(parsed: Iterable[ParsedPayload]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def observations_frame(
+    parsed: Iterable[ParsedPayload], source_kind: str = CURATED
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(observations, parse rejections) for one source and day, typed as the lake schema says."""
-    observations, rejected = observations_table(parsed)
+    observations, rejected = observations_table(parsed, source_kind)
     return to_frame(observations), to_frame(rejected)
 
 
-def observations_table(parsed: Iterable[ParsedPayload]) -> tuple[pa.Table, pa.Table]:
-    """(observations, parse rejections) as Arrow tables of the lake schemas.
+def observations_table(parsed: Iterable[ParsedPayload], source_kind: str = CURATED) -> tuple[pa.Table, pa.Table]:
+    """(observations, parse rejections) as Arrow tables of the lake schemas; `source_kind` is the kind of offer
+    the source's listings are (`SourceSpec.offer_kind`).
 
     Built column by column from tuples: rows of dicts through a DataFrame cost several times more.
     """
     listing_rows, rejection_rows = [], []
     for item in parsed:
         sha, observed_at = item.payload.sha256, item.payload.fetched_at
-        listing_rows.extend(_listing_row(listing, observed_at, sha) for listing in item.listings)
+        listing_rows.extend(_listing_row(listing, observed_at, sha, source_kind) for listing in item.listings)
         rejection_rows.extend(_rejection_row(rejection, observed_at, sha) for rejection in item.rejections)
     return _with_blend(_table(listing_rows, LISTING_SCHEMA)), _table(rejection_rows, QUARANTINE_SCHEMA)
 
@@ -47,7 +52,7 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
-def _listing_row(listing: Listing, observed_at, sha: str) -> tuple:
+def _listing_row(listing: Listing, observed_at, sha: str, source_kind: str) -> tuple:
     """One observation in `LISTING_SCHEMA` order."""
     match = resolve(listing.provider_model_id, provider=listing.provider, hint=listing.model_hint)
     is_free = listing.is_free
@@ -72,6 +77,11 @@ def _listing_row(listing: Listing, observed_at, sha: str) -> tuple:
         listing.throughput_tps,
         listing.uptime_pct,
         sha,
+        offer_kind(source_kind, listing.provider),
+        listing.deprecation_date,
+        listing.input_usd_per_mchar,
+        listing.output_usd_per_mchar,
+        listing.router_id_share,
         listing.model_hint or None,
     )
 

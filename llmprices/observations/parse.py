@@ -71,8 +71,9 @@ def _parse_stored_day(lake: Lake, source: str, day: date) -> ParsedDays:
     if raw is None:
         return ParsedDays(missing_days=[f"{day}: no raw payload (materialize raw/{source} for it)"])
     manifest, payloads = raw
-    parsed, errors = parse_day(SOURCES_BY_NAME[source], payloads, day)
-    observations, rejected = observations_table(parsed)
+    spec = SOURCES_BY_NAME[source]
+    parsed, errors = parse_day(spec, payloads, day)
+    observations, rejected = observations_table(parsed, spec.offer_kind)
     dated = _with_snapshot_date(observations, day), _with_snapshot_date(rejected, day)
     return ParsedDays([day], *dated, payloads=len(manifest.payloads), payload_errors=errors)
 

@@ -23,6 +23,18 @@ class SourceNotConfigured(Exception):
     """The source needs settings the user has not given (e.g. an API key); skip it, do not fail."""
 
 
+#: Who is selling, per listing (`observations.offer_kind`): a provider's own price (its page or API) ...
+FIRST_PARTY = "first_party"
+#: ... a marketplace's per-provider listing (OpenRouter endpoints, the Hugging Face router) ...
+MARKETPLACE = "marketplace"
+#: ... a curated list's entry for a provider (LiteLLM, genai-prices, ArtificialAnalysis, a CSV import) ...
+CURATED = "curated"
+#: ... or a router's or gateway's own price (OpenRouter's list, a gateway, any curated copy of them): someone
+#: else's price plus a fee, never a provider's price (`llmprices.trust.sellers`).
+RESALE = "resale"
+OFFER_KINDS = (FIRST_PARTY, MARKETPLACE, CURATED, RESALE)
+
+
 @dataclass
 class Listing:
     """One price listing as a parser saw it, before the shared normalization."""
@@ -41,6 +53,15 @@ class Listing:
     latency_ms: float | None = None
     throughput_tps: float | None = None
     uptime_pct: float | None = None
+    #: what the source says of the listing, for the trust rules (`llmprices.trust`): the day it retires
+    #: (often a planned, future date) ...
+    deprecation_date: date | None = None
+    #: ... a price per million characters (Google's PaLM-era models), to catch it typed as per token ...
+    input_usd_per_mchar: float | None = None
+    output_usd_per_mchar: float | None = None
+    #: ... and the share of its provider block's ids in a router's own id style (`:free`, `:extended`): a block
+    #: copied from a router's catalogue
+    router_id_share: float | None = None
 
 
 @dataclass
@@ -78,3 +99,5 @@ class SourceSpec:
     live: bool = True
     #: What a day's single capture is called in `raw/` when it comes from a folder of captures.
     archive_payload_name: str = "payload.json"
+    #: What kind of offer its listings are (`OFFER_KINDS`); a router's listings are resale whatever the source.
+    offer_kind: str = CURATED

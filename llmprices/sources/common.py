@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote, urlsplit
 
 from llmprices.http import FetchDeadlineExceeded, HttpClient, redact
@@ -62,6 +63,20 @@ def number_or_none(value: object) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+_LOOSE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def date_or_none(value: object) -> date | None:
+    """A `YYYY-MM-DD` field (LiteLLM also writes `2025-1-6`; a time after the date is ignored), else None."""
+    match = _LOOSE_DATE.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
 
 
 def disambiguate_variants(listings: list[Listing], rejections: list[Rejection], records: list[object]) -> list[Listing]:

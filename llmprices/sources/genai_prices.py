@@ -15,17 +15,23 @@ does not halve the day the file switched to the list form.
 
 Providers `huggingface_X` are the Hugging Face router's prices of provider X: they are listed as
 provider X with variant `via-huggingface`, apart from X's own prices.
+
+Kept for the trust rules: a model's `deprecation_date` (or `deprecated: true`, read as deprecated by the
+snapshot day), and per listing the share of its provider block's ids in OpenRouter's own style (`:free`,
+`:extended`, ...; unpriced ones included): the 2025 snapshots carry chunks of OpenRouter's catalogue, at
+OpenRouter's prices, inside the `deepseek`, `google` and `mistral` blocks.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, time
 
 from llmprices.http import HttpClient
 from llmprices.payloads import RawPayload
 from llmprices.sources.base import Listing, ParsedPayload, PayloadError, Rejection, SourceSpec
-from llmprices.sources.common import disambiguate_variants, int_or_none, load_json
+from llmprices.sources.common import date_or_none, disambiguate_variants, int_or_none, load_json
 from llmprices.sources.prices import BadPrice, usd_per_mtok
 from llmprices.sources.providers import canonical_provider
 
@@ -35,6 +41,8 @@ PAYLOAD_NAME = "data.json"
 HUGGINGFACE_PREFIX = "huggingface_"
 VIA_HUGGINGFACE = "via-huggingface"
 MINUTES_PER_DAY = 24 * 60
+#: Model-id suffixes only OpenRouter uses: a provider block carrying them was copied from its catalogue.
+ROUTER_ID_SUFFIX = re.compile(r":(free|beta|extended|nitro|floor|online|thinking|exacto)$")
 
 
 def fetch(http: HttpClient, url: str = DEFAULT_URL) -> list[RawPayload]:
@@ -71,11 +79,19 @@ def _parse_provider(record: object, day: date, parsed: ParsedPayload) -> Iterato
         provider, variant = canonical_provider(provider_id[len(HUGGINGFACE_PREFIX) :]), VIA_HUGGINGFACE
     else:
         provider, variant = canonical_provider(provider_id), ""
+    router_share = _router_id_share(record["models"])
     for model in record["models"]:
         listing = _parse_model(model, provider, variant, day, parsed)
         if listing is not None:
             listing.model_hint = listing.provider_model_id if variant == VIA_HUGGINGFACE else None
+            listing.router_id_share = router_share
             yield listing, {"provider": provider_id, "model": model}
+
+
+def _router_id_share(models: list) -> float:
+    """The share of a provider block's model ids (priced or not) with an OpenRouter-only suffix."""
+    ids = [model["id"] for model in models if isinstance(model, dict) and isinstance(model.get("id"), str)]
+    return sum(bool(ROUTER_ID_SUFFIX.search(model_id)) for model_id in ids) / len(ids) if ids else 0.0
 
 
 def _parse_model(model: object, provider: str, variant: str, day: date, parsed: ParsedPayload) -> Listing | None:
@@ -106,7 +122,14 @@ def _parse_model(model: object, provider: str, variant: str, day: date, parsed: 
         context_length=context,
         price_is_tiered=input_tiered or output_tiered,
         cache_read_usd_per_mtok=cache_read,
+        deprecation_date=_deprecation_date(model, day),
     )
+
+
+def _deprecation_date(model: dict, day: date) -> date | None:
+    """The model's `deprecation_date`; a bare `deprecated: true` says it is deprecated by `day` at the latest."""
+    stated = date_or_none(model.get("deprecation_date"))
+    return stated or (day if model.get("deprecated") is True else None)
 
 
 def price_in_force(prices: object, day: date) -> dict:

@@ -21,7 +21,15 @@ from bs4 import BeautifulSoup, Tag
 
 from llmprices.http import HttpClient
 from llmprices.payloads import RawPayload
-from llmprices.sources.base import Listing, ParsedPayload, PayloadError, Rejection, SourceNotConfigured, SourceSpec
+from llmprices.sources.base import (
+    FIRST_PARTY,
+    Listing,
+    ParsedPayload,
+    PayloadError,
+    Rejection,
+    SourceNotConfigured,
+    SourceSpec,
+)
 from llmprices.sources.common import (
     fetch_error_rejections,
     fetch_errors_payload,
@@ -348,4 +356,5 @@ SOURCE = SourceSpec(
     description="Provider pricing pages (HTML) listed in $HTML_PAGES_FILE, parsed with BeautifulSoup.",
     parse=parse,
     archive_payload_name="page.html",
+    offer_kind=FIRST_PARTY,
 )

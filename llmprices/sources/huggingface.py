@@ -10,7 +10,7 @@ from datetime import date
 
 from llmprices.http import HttpClient
 from llmprices.payloads import RawPayload
-from llmprices.sources.base import Listing, ParsedPayload, Rejection, SourceSpec
+from llmprices.sources.base import MARKETPLACE, Listing, ParsedPayload, Rejection, SourceSpec
 from llmprices.sources.common import data_list, disambiguate_variants, int_or_none, number_or_none
 from llmprices.sources.prices import BadPrice, usd_per_mtok
 from llmprices.sources.providers import canonical_provider
@@ -96,4 +96,5 @@ SOURCE = SourceSpec(
     description="Hugging Face inference-providers router (GET /v1/models): each provider's price per Hub model.",
     parse=parse,
     archive_payload_name=PAYLOAD_NAME,
+    offer_kind=MARKETPLACE,
 )

@@ -3,6 +3,10 @@
 Keys are LiteLLM model names (`azure/eu/gpt-4o-2024-08-06`), each with `litellm_provider`, `mode` and
 per-token costs. Only `chat` and `completion` entries are LLM token prices; image, embedding, audio,
 rerank ... entries and `sample_spec` (the file's documentation) are skipped without a trace.
+
+Kept for the trust rules: an entry's `deprecation_date` (often a planned date, and revised: the latest
+snapshot's statement counts), and its `input/output_cost_per_character` (Google's PaLM-era Vertex models),
+so the same figure typed as a per-token price elsewhere is caught as a unit slip.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import date
 from llmprices.http import HttpClient
 from llmprices.payloads import RawPayload
 from llmprices.sources.base import Listing, ParsedPayload, PayloadError, Rejection, SourceSpec
-from llmprices.sources.common import int_or_none, load_json
+from llmprices.sources.common import date_or_none, int_or_none, load_json
 from llmprices.sources.prices import PER_TOKEN, BadPrice, optional_usd_per_mtok, usd_per_mtok
 from llmprices.sources.providers import canonical_provider
 
@@ -81,6 +85,10 @@ def _parse_entry(key: str, entry: dict, parsed: ParsedPayload) -> None:
             context_length=context,
             price_is_tiered=any(_TIER_KEY.match(k) for k in entry),
             cache_read_usd_per_mtok=optional_usd_per_mtok(cache_read, PER_TOKEN),
+            deprecation_date=date_or_none(entry.get("deprecation_date")),
+            # per million characters: the same factor as per token -> per million tokens
+            input_usd_per_mchar=optional_usd_per_mtok(entry.get("input_cost_per_character"), PER_TOKEN),
+            output_usd_per_mchar=optional_usd_per_mtok(entry.get("output_cost_per_character"), PER_TOKEN),
         )
     )
 

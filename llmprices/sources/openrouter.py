@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from llmprices.http import FetchDeadlineExceeded, HttpClient, HttpError, PayloadTooLarge, redact
 from llmprices.payloads import RawPayload
-from llmprices.sources.base import Listing, ParsedPayload, Rejection, SourceSpec
+from llmprices.sources.base import RESALE, Listing, ParsedPayload, Rejection, SourceSpec
 from llmprices.sources.common import (
     data_list,
     fetch_error_rejections,
@@ -145,4 +145,5 @@ SOURCE = SourceSpec(
     description="OpenRouter's own price per model (GET /models); a reseller price.",
     parse=parse,
     archive_payload_name="models.json",
+    offer_kind=RESALE,
 )

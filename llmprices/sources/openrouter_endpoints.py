@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from llmprices.http import HttpClient
 from llmprices.payloads import RawPayload
-from llmprices.sources.base import Listing, ParsedPayload, PayloadError, Rejection, SourceSpec
+from llmprices.sources.base import MARKETPLACE, Listing, ParsedPayload, PayloadError, Rejection, SourceSpec
 from llmprices.sources.common import (
     data_list,
     disambiguate_variants,
@@ -197,4 +197,5 @@ SOURCE = SourceSpec(
         "with quantization, uptime, latency and throughput."
     ),
     parse=parse,
+    offer_kind=MARKETPLACE,
 )

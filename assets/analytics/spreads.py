@@ -1,0 +1,105 @@
+"""The Dagster asset of how far providers' prices spread (`daily_spreads`), read from `provider_prices`
+(`assets.analytics.prices`) with the core's pure functions (`llmprices.analysis.spreads`); a lake file per day,
+the headline figures and a chart in the metadata."""
+
+from datetime import date
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from assets.analytics.figures import spreads_day_figures
+from assets.analytics.prices import PER_PROVIDER_SOURCES
+from assets.analytics.reads import provider_prices_between
+from assets.keys import ANALYTICS_GROUP, DAILY_SPREADS, PROVIDER_PRICES
+from assets.metadata import chart_md
+from assets.partitions import DAILY_PARTITIONS, partition_days
+from llmprices.analysis.spreads import SpreadConfig, spread_prices, spread_summary
+from llmprices.lake.store import Lake
+from llmprices.lake.tables import PROVIDER_PRICES as PROVIDER_PRICES_TABLE
+from llmprices.lake.tables import SPREADS
+
+
+class SpreadsConfig(dg.Config):
+    """Which provider prices a spread counts besides trusted, full-precision, paid ones (the seed's choice)."""
+
+    include_flagged: bool = Field(
+        False,
+        description="Count prices a trust rule flagged (stale, placeholder, unit_slip, outlier, order_violation).",
+    )
+    include_quantized: bool = Field(False, description="Count builds quantized below 16 bits (FP8, INT4, turbo...).")
+    include_free: bool = Field(False, description="Count free tiers (price 0 or a `free` variant).")
+
+    def spread_config(self) -> SpreadConfig:
+        return SpreadConfig(
+            include_flagged=self.include_flagged,
+            include_quantized=self.include_quantized,
+            include_free=self.include_free,
+        )
+
+
+@dg.asset(
+    key=DAILY_SPREADS,
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[PROVIDER_PRICES],
+    group_name=ANALYTICS_GROUP,
+    kinds={"pandas", "parquet"},
+    required_resource_keys={"lake"},
+)
+def daily_spreads(context: dg.AssetExecutionContext, config: SpreadsConfig) -> dg.MaterializeResult:
+    """How far providers' prices for the same canonical model spread, per day: n_providers, min, p25,
+    median, p75 and max of the 3:1 blended price, max_over_min, cheapest and priciest provider, and
+    min/median/max of input and output prices, over the day's `provider_prices` (each provider's cheapest
+    trusted, full-precision, paid variant unless the config counts more). Lake: `spreads/snapshot_date=D/`."""
+    lake = context.resources.lake.lake()
+    days = partition_days(context)
+    stored = provider_prices_between(lake, days[0], days[-1])
+    prices = spread_prices(stored, config.spread_config())
+    if prices.empty:
+        raise dg.Failure(_no_spread_prices(lake, stored, days), allow_retries=False)
+    spreads = spread_summary(prices)
+    by_day = SPREADS.from_frame_by_day(spreads, days)
+    lake.write_partitions(SPREADS, {SPREADS.partition(snapshot_date=day): rows for day, rows in by_day.items()})
+    spreads_by_day = dict(iter(spreads.groupby(spreads["snapshot_date"])))
+    for day in days:  # each day its own figures
+        figures = spreads_day_figures(spreads_by_day.get(day, spreads.iloc[0:0]))
+        context.add_asset_metadata(figures, partition_key=day.isoformat())
+    latest = prices["snapshot_date"].max().isoformat()  # its chart: one per run keeps the event log small
+    context.add_asset_metadata({"provider_prices_chart": _provider_prices_chart(prices)}, partition_key=latest)
+    return dg.MaterializeResult(
+        metadata={
+            "run_days": len(days),
+            "run_days_without_prices": len(set(days) - set(prices["snapshot_date"])),
+            "lake_path": lake.path(SPREADS),
+        }
+    )
+
+
+def _no_spread_prices(lake: Lake, stored: pd.DataFrame, days: list[date]) -> str:
+    """Why there is nothing to spread on these days, and what to do about it."""
+    where = f"from {days[0]} to {days[-1]}"
+    landed = {
+        value
+        for value in lake.partition_values(PROVIDER_PRICES_TABLE)
+        if days[0].isoformat() <= value <= days[-1].isoformat()
+    }
+    if not landed:
+        return f"no provider prices {where}: materialize provider_prices for these days first"
+    if stored.empty:
+        return (
+            f"no independent provider prices {where}: provider_prices is empty on these days (their observations "
+            "are resale, such as OpenRouter's own list, or absent); land a per-provider source "
+            f"({PER_PROVIDER_SOURCES}) for these days"
+        )
+    return (
+        f"no provider price {where} passes the spread config: all {len(stored):,} are flagged, quantized or free "
+        "(see the anomalies table; the config's include_flagged, include_quantized, include_free count them)"
+    )
+
+
+def _provider_prices_chart(prices: pd.DataFrame) -> dg.MetadataValue:
+    """The latest day's prices of the most-served models, per provider."""
+    from llmprices.analysis import charts  # matplotlib loads only when a chart is drawn
+
+    return chart_md("provider prices", charts.provider_price_chart(prices))
