@@ -1,0 +1,10 @@
+"""Read by `celery -A dagster_celery.app worker` (dagster-celery imports a module of this name when it is on
+PYTHONPATH): the broker and result backend from the environment, so no URL with a password lands on disk
+(`dagster-celery worker start -y FILE` would write one under $DAGSTER_HOME)."""
+
+import os
+
+broker_url = os.environ["DAGSTER_CELERY_BROKER_URL"]
+result_backend = os.environ.get("DAGSTER_CELERY_BACKEND_URL", broker_url)
+# one task at a time per worker process: a step is long, and a free worker should take the next one
+worker_prefetch_multiplier = 1
