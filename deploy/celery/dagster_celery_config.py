@@ -6,5 +6,7 @@ import os
 
 broker_url = os.environ["DAGSTER_CELERY_BROKER_URL"]
 result_backend = os.environ.get("DAGSTER_CELERY_BACKEND_URL", broker_url)
-# one task at a time per worker process: a step is long, and a free worker should take the next one
+# a worker holds only the step it runs (acknowledged when done, one reserved at a time): the next step waits in
+# the queue for whichever worker is free rather than behind a busy one
+task_acks_late = True
 worker_prefetch_multiplier = 1
