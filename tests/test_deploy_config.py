@@ -180,3 +180,49 @@ def test_the_executor_is_dagsters_default_unless_the_deployment_names_one(monkey
     monkeypatch.setenv(EXECUTOR_ENV, "spark")
     with pytest.raises(ValueError, match="LLMPRICES_EXECUTOR='spark': expected one of multiprocess, in_process"):
         executor_from_env()
+
+
+def interpolate(value: str, environment: dict[str, str]) -> str:
+    """Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?message}` against `environment` (`$$` is a `$`)."""
+
+    def one(match: re.Match) -> str:
+        name, operator, rest = match.group(1), match.group(2), match.group(3)
+        if environment.get(name):
+            return environment[name]
+        if operator == ":?":
+            raise KeyError(rest)
+        return rest or ""
+
+    return re.sub(r"\$\{(\w+)(?:(:[-?])([^}]*))?\}", one, value).replace("$$", "$")
+
+
+def test_the_stacks_instance_is_the_tested_one_and_reaches_the_stacks_postgres():
+    """Every Dagster service mounts deploy/dagster.yaml itself (the file tests/test_deploy_postgres.py and
+    tests/test_deploy_celery.py run on PostgreSQL), and, resolved with the service's environment, its storage
+    points at the compose file's PostgreSQL with that server's own user, password and database, and its
+    compute logs at the volume every service shares."""
+    given = {"DAGSTER_PG_PASSWORD": "pw-from-env", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+    services = compose()["services"]
+    server = {key: interpolate(value, given) for key, value in services["postgres"]["environment"].items()}
+    instance = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+    for name in DAGSTER_SERVICES:
+        service = services[name]
+        environment = {key: interpolate(str(value), given) for key, value in service["environment"].items()}
+        storage = {key: environment[value["env"]] if isinstance(value, dict) else value
+                   for key, value in instance["storage"]["postgres"]["postgres_db"].items()}  # fmt: skip
+        assert storage == {
+            "hostname": "postgres",
+            "port": "5432",
+            "username": server["POSTGRES_USER"],
+            "password": server["POSTGRES_PASSWORD"],
+            "db_name": server["POSTGRES_DB"],
+            "scheme": "postgresql+psycopg2",
+        }, name
+        logs = environment[instance["compute_logs"]["config"]["base_dir"]["env"]]
+        assert f"compute-logs:{logs}" in service["volumes"], name
+    # the queued coordinator's limit applies to the tag the daily ingest schedule puts on each source's run
+    [limit] = instance["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator" and limit == {"key": "source", "limit": 2}
+    assert server["POSTGRES_PASSWORD"] == "pw-from-env"  # from the environment, nothing written in the file
+    with pytest.raises(KeyError, match="set DAGSTER_PG_PASSWORD"):
+        interpolate(services["postgres"]["environment"]["POSTGRES_PASSWORD"], {})
