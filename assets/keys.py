@@ -34,6 +34,7 @@ LIVE_OBSERVATIONS = [observations_asset_key(spec.name) for spec in ALL_SOURCES i
 
 MODEL_CATALOG = dg.AssetKey("model_catalog")
 UNMATCHED_MODELS = dg.AssetKey("unmatched_models")
+NEW_MODELS = dg.AssetKey("new_models")
 PRICE_HISTORY = dg.AssetKey("price_history")
 COMPACTED_OBSERVATIONS = dg.AssetKey("compacted_observations")
 PRICE_CHANGES = dg.AssetKey("price_changes")

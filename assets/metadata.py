@@ -10,9 +10,26 @@ import pandas as pd
 from PIL import Image
 
 
-def table_md(frame: pd.DataFrame, rows: int = 25, floatfmt: str = ".4g") -> dg.MetadataValue:
-    """The first `rows` of a frame as a markdown table ("none" when empty)."""
-    return dg.MetadataValue.md(frame.head(rows).to_markdown(index=False, floatfmt=floatfmt) if len(frame) else "none")
+def rows_md(frame: pd.DataFrame, rows: int = 25) -> dg.MetadataValue:
+    """The first `rows` of a frame as a markdown list, one line per row led by its first column ("none" when
+    empty). A list wraps in the UI's metadata column, about 400 pixels wide on an asset's overview, where a
+    table of more than three columns is cut off."""
+    if not len(frame):
+        return dg.MetadataValue.md("none")
+    head, *rest = frame.columns
+    lines = [
+        f"- **{record[head]}**: " + "; ".join(f"{column} {_cell(record[column])}" for column in rest)
+        for record in frame.head(rows).to_dict("records")
+    ]
+    if len(frame) > rows:
+        lines.append(f"- and {len(frame) - rows} more")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "-" if pd.isna(value) else f"{value:.4g}"
+    return str(value)
 
 
 def chart_md(title: str, png: bytes) -> dg.MetadataValue:

@@ -1,6 +1,6 @@
-"""The 428-day OpenRouter backfill (`llmprices backfill`) on the production instance (`deploy/dagster.yaml`, a
-throw-away PostgreSQL on 127.0.0.1 with PostgreSQL's default durability) against the sqlite home the CLI
-makes by default, in this one run.
+"""The 428-day OpenRouter backfill (`llmprices backfill`) on the production instance's storage
+(`deploy/dagster.yaml` on a throw-away PostgreSQL on 127.0.0.1 with PostgreSQL's default durability; the run
+started by the CLI itself, as no daemon runs here) against the sqlite home the CLI makes, in this one run.
 
 Each round, interleaved: per instance a fresh lake, a fresh home (on PostgreSQL a fresh database whose
 schema is created beforehand, as on a running deployment: `dagster instance migrate`, timed apart), the
@@ -38,7 +38,7 @@ from benchmarks.bench_backfill import (
 )
 
 sys.path.insert(0, str(REPO / "tests"))
-from servers import PgCluster, postgres_missing  # noqa: E402  (the tests' throw-away servers)
+from servers import PgCluster, postgres_missing, starting_runs_at_once  # noqa: E402  (the tests' throw-away servers)
 
 #: materializations, their partitions, and the write transactions that stored them (rows inserted by one
 #: transaction share its `xmin`); `pg_stat_database`'s commit count would not do: dagster-postgres runs in
@@ -66,7 +66,7 @@ class Instance:
         if self.cluster is None:
             return home, env, None
         database = self.cluster.create_database(f"bench_{tag}")
-        shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+        (home / "dagster.yaml").write_text(starting_runs_at_once(REPO / "deploy" / "dagster.yaml"))
         env |= {**self.cluster.env(database), "DAGSTER_COMPUTE_LOG_DIR": str(home / "compute_logs")}
         return home, env, database
 

@@ -121,10 +121,10 @@ def dagster_run_in_subprocess(base_url: str, lake_root: str) -> tuple[float, flo
     }
     code = (
         "import sys, dagster as dg; from datetime import UTC, datetime;"
-        "from pipeline.runner import IngestRequest, run_ingest;"
+        "from pipeline.runner import InProcessRuns, IngestRequest, run_ingest;"
         "day = datetime.now(UTC).date();"
         f"request = IngestRequest({list(SOURCES)!r}, day, day, lake_uri={lake_root!r}, resource_config={config!r});"
-        "sys.exit(0 if run_ingest(request, dg.DagsterInstance.ephemeral()).success else 1)"
+        "sys.exit(0 if run_ingest(request, InProcessRuns(dg.DagsterInstance.ephemeral())).success else 1)"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()

@@ -1,13 +1,15 @@
 """Dagster asset checks on a partition of price observations, evaluated with GX.
 
-The observations asset declares `observation_check_specs(...)` as its `check_specs` and, after
-writing a partition or a range of them, yields `evaluate_observation_checks(...)`. The two blocking checks stop
-downstream assets on a broken partition; the ratio check only warns a human.
+The observations asset declares `observation_check_specs(...)` as its `check_specs`, evaluates
+`evaluate_observation_checks(...)` on the rows of a day or a range before writing them, holds back the days a
+blocking check failed on (`holds`: they are not published) and yields the results. The two blocking checks also
+stop downstream assets; the ratio check only warns a human.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import dagster as dg
 import pandas as pd
@@ -28,6 +30,7 @@ from expectations.suites import (
     schema_and_key_expectations,
     with_output_input_ratio,
 )
+from llmprices.observations.write import Hold
 
 SCHEMA_AND_KEYS = "schema_and_keys"
 ROW_COUNT_VS_PREVIOUS = "row_count_vs_previous"
@@ -35,6 +38,8 @@ OUTPUT_INPUT_RATIO = "output_input_ratio"
 
 #: Failing rows (or days) shown in a check's metadata, enough to start debugging.
 MAX_EXAMPLES = 5
+#: Metadata of each check: the days (ISO dates) it failed on; a failed blocking check holds them back.
+FAILING_DATES = "failing_dates"
 _TOLERANCE = f"{ROW_COUNT_TOLERANCE:.0%}"
 
 AssetKeyLike = dg.AssetKey | str | Sequence[str]
@@ -90,10 +95,24 @@ def evaluate_observation_checks(
     count_outcome = validate(counts, "observation_daily_row_counts", daily_row_count_expectations()).results
     asset_key = dg.AssetKey.from_coercible(asset_key)
     return [
-        _schema_result(asset_key, frame, outcome[: len(schema)], keys),
+        _schema_result(asset_key, frame, outcome[: len(schema)], keys, list(day_counts.index)),
         _row_count_result(asset_key, counts, count_outcome),
         _ratio_result(asset_key, frame, outcome[len(schema)], has_prices),
     ]
+
+
+def holds(results: list[dg.AssetCheckResult]) -> dict[date, Hold]:
+    """The days a failed blocking check found wrong, with the check(s) and what they said: days not to publish."""
+    found: dict[date, list[dg.AssetCheckResult]] = {}
+    for result in results:
+        if result.passed or result.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        for day in result.metadata[FAILING_DATES].data:
+            found.setdefault(date.fromisoformat(day), []).append(result)
+    return {
+        day: Hold(", ".join(r.check_name for r in failed), " ".join(r.description or "" for r in failed))
+        for day, failed in found.items()
+    }
 
 
 def _row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcome]) -> dg.AssetCheckResult:
@@ -101,7 +120,8 @@ def _row_count_result(key, counts: pd.DataFrame, results: list[ExpectationOutcom
     failed and the first few of them."""
     failing = counts.iloc[sorted({i for r in results for i in r.unexpected_rows})]
     passed = all(r.success for r in results)
-    metadata = {"days": len(counts), "failing_days": len(failing), "row_count": int(counts["row_count"].sum())}
+    metadata = {"days": len(counts), "failing_days": len(failing), "row_count": int(counts["row_count"].sum()),
+                FAILING_DATES: _json_dates(failing[SNAPSHOT_DATE])}  # fmt: skip
     previous = counts["previous_row_count"].iat[0]  # the partition before the first day
     if not pd.isna(previous):
         metadata["previous_row_count"] = int(previous)
@@ -143,20 +163,22 @@ def _range_description(counts: pd.DataFrame, failing: pd.DataFrame, passed: bool
     if passed:
         return f"All {len(counts)} days within {_TOLERANCE} of the day before."
     lines = [
-        f"{row.snapshot_date}: {int(row.row_count)} rows vs {int(row.previous_row_count)} the day before"
+        f"{row.snapshot_date}: {int(row.row_count)} rows vs {int(row.previous_row_count)} on the last good day before"
         for row in failing.head(MAX_EXAMPLES).itertuples()
     ]
-    return f"{len(failing)} of {len(counts)} days outside {_TOLERANCE} of the day before: " + "; ".join(lines)
+    return f"{len(failing)} of {len(counts)} days outside {_TOLERANCE} of the last good day: " + "; ".join(lines)
 
 
-def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.AssetCheckResult:
-    problems, failed, examples = [], [], []
+def _schema_result(key, df, results: list[ExpectationOutcome], keys, days: list) -> dg.AssetCheckResult:
+    """Failing rows block their days; a table-level failure (a column missing or of the wrong type) every day."""
+    problems, failed, examples, everything = [], [], [], False
     for r in results:
         if r.success:
             continue
         failed.append(_name(r))
         column = r.column
         targets = [column] if column else r.kwargs.get("column_list", [])
+        everything = everything or not r.unexpected_rows
         if r.expectation_type == "expect_table_columns_to_match_set":
             missing = r.details.get("details", {}).get("mismatched", {}).get("missing", [])
             problems.append(f"missing columns: {', '.join(missing)}")
@@ -173,7 +195,12 @@ def _schema_result(key, df, results: list[ExpectationOutcome], keys) -> dg.Asset
             problems.append(f"{r.unexpected_count} rows share a listing key ({', '.join(keys)})")
             examples += r.unexpected_rows
     passed = not failed
-    metadata = {"row_count": len(df), "failed_expectations": dg.MetadataValue.json(failed)}
+    blocked = days if everything or SNAPSHOT_DATE not in df.columns else df[SNAPSHOT_DATE].iloc[sorted(set(examples))]
+    metadata = {
+        "row_count": len(df),
+        "failed_expectations": dg.MetadataValue.json(failed),
+        FAILING_DATES: _json_dates(blocked if failed else []),
+    }
     if examples:
         metadata["failing_examples"] = _examples_md(df, examples, keys)
     description = (
@@ -202,6 +229,7 @@ def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetC
         "share_outside_band": dg.MetadataValue.float(round(share, 4)),
         "allowed_share_outside": dg.MetadataValue.float(round(1 - RATIO_MOSTLY, 4)),
         "failed_expectations": dg.MetadataValue.json([] if r.success else [_name(r)]),
+        FAILING_DATES: _json_dates(_days_outside_band(df, r.unexpected_rows) if has_prices else df.get(SNAPSHOT_DATE)),
     }
     if outside:
         metadata["failing_examples"] = _examples_md(df, r.unexpected_rows, [RATIO_COLUMN, *PRICE_COLUMNS[:2]])
@@ -223,6 +251,24 @@ def _ratio_result(key, df, r: ExpectationOutcome, has_prices: bool) -> dg.AssetC
         description=description,
         metadata=metadata,
     )
+
+
+def _days_outside_band(df: pd.DataFrame, rows: list[int]) -> pd.Series:
+    """The days on which more of the priced listings than allowed have a ratio outside the band."""
+    if SNAPSHOT_DATE not in df.columns:
+        return pd.Series()
+    days = df[SNAPSHOT_DATE]
+    outside = days.iloc[sorted(set(rows))].value_counts()
+    priced = days[df[RATIO_COLUMN].notna()].value_counts()
+    share = outside.reindex(priced.index, fill_value=0) / priced
+    return pd.Series(share[share > 1 - RATIO_MOSTLY].index)
+
+
+def _json_dates(days) -> dg.MetadataValue:
+    """The days (of a ranged run) a check failed on, sorted, as ISO dates: each day's metadata says whether it
+    passed, and a failed blocking check holds these days back."""
+    days = [] if days is None else days
+    return dg.MetadataValue.json(sorted({pd.Timestamp(day).date().isoformat() for day in days}))
 
 
 def _name(r: ExpectationOutcome) -> str:

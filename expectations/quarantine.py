@@ -98,6 +98,8 @@ def _reasons(result: ExpectationOutcome, df: pd.DataFrame) -> list[str]:
     if result.expectation_type == "expect_column_values_to_not_be_null":
         return [f"{column} is null"] * len(rows)
     values = df[column].iloc[rows].tolist() if column in df.columns else [None] * len(rows)
+    if result.expectation_type == "expect_column_values_to_match_regex":
+        return [f"{column}={_show(v)} is blank" for v in values]
     if result.expectation_type == "expect_column_values_to_be_between":
         kw = result.kwargs
         low = "(" if kw.get("strict_min") else "["

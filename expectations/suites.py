@@ -18,6 +18,8 @@ from llmprices.lake.tables import LISTING_KEY, MAX_PLAUSIBLE_USD_PER_MTOK, OBSER
 SNAPSHOT_DATE = "snapshot_date"
 #: Columns that must be filled for a row to be usable at all.
 REQUIRED_VALUE_COLUMNS = [*LISTING_KEY, "model"]
+#: Of those, the ones that must also say something (`variant` is "" for most listings).
+NON_BLANK_COLUMNS = ["provider", "provider_model_id", "model"]
 PRICE_COLUMNS = ["input_usd_per_mtok", "output_usd_per_mtok", "blended_usd_per_mtok"]
 BOOL_COLUMNS = ["is_free", "price_is_tiered", "model_matched"]
 
@@ -43,6 +45,8 @@ def row_expectations(keys: list[str]) -> list:
 
     return [
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in REQUIRED_VALUE_COLUMNS),
+        # An empty id would key a listing no one can name; GX skips nulls here (reported above).
+        *(gxe.ExpectColumnValuesToMatchRegex(column=c, regex=r"\S") for c in NON_BLANK_COLUMNS),
         # A missing price would pass the range check below (GX skips nulls in it).
         *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in PRICE_COLUMNS),
         *(
@@ -100,10 +104,18 @@ def daily_row_count_expectations() -> list:
 
 
 def daily_row_counts(counts: pd.Series, previous_row_count: int | None) -> pd.DataFrame:
-    """Per-day counts (a Series indexed by day, in order) with each day's bounds from the day before it;
-    the first day is compared with `previous_row_count` (the partition before the range)."""
-    previous = [previous_row_count, *counts.iloc[:-1].tolist()]
-    bounds = [row_count_bounds(p) for p in previous]
+    """Per-day counts (a Series indexed by day, in order), each day's bounds from the last day before it that
+    will be published: the first day is compared with `previous_row_count` (the last published partition before
+    the range), a later one with the last day of the range within its own bounds and not empty. A day held back
+    or left out is never a baseline: after a 10x day, the normal day that follows is compared with normal."""
+    previous, bounds, baseline = [], [], previous_row_count
+    for count in counts.tolist():
+        allowed = row_count_bounds(baseline)
+        previous.append(baseline)
+        bounds.append(allowed)
+        low, high = allowed["min_row_count"], allowed["max_row_count"]
+        if count and (high is None or low <= count <= high):
+            baseline = count
     return pd.DataFrame(
         {
             SNAPSHOT_DATE: counts.index,

@@ -18,14 +18,13 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-import dagster as dg
-
 from llmprices.lake.store import Lake, lake_uri_from_env
 from llmprices.lake.tables import OBSERVATIONS, RAW
+from llmprices.observations.write import landed_days
 from llmprices.sources.archive import archived_days
 from llmprices.sources.importers import Importer, OnStaged, StagingReport
 from pipeline.jobs import DAILY_ANALYTICS, DAILY_HISTORY, PRICE_CHANGES_BACKFILL
-from pipeline.runner import IngestRequest, run_ingest, run_job
+from pipeline.runner import IngestRequest, RunResult, Runs, job_launch, run_ingest
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def plan_days(
 ) -> BackfillPlan:
     """The plan for a history that has captures on `captured_days`."""
     captured = sorted(d for d in set(captured_days) if (start is None or d >= start) and (end is None or d <= end))
-    landed = set() if force else lake.days_with_partition(OBSERVATIONS, source)
+    landed = set() if force else landed_days(lake, source)
     todo = [d for d in captured if d not in landed]
     return BackfillPlan(source, captured, todo, _spans(todo, landed), frozenset(landed))
 
@@ -105,10 +104,10 @@ def run_backfill(
     plan: BackfillPlan,
     folder: Path,
     lake_uri: str | None,
-    instance: dg.DagsterInstance,
+    runs: Runs,
     on_progress: Callable[[int], None] | None = None,
     on_raw: Callable[[int], None] | None = None,
-) -> list[dg.ExecuteInProcessResult]:
+) -> list[RunResult]:
     """Run each span as one Dagster run; `on_progress(days landed so far)` (and `on_raw(days archived in
     raw/ so far)`) are called while they run."""
     results = []
@@ -116,7 +115,7 @@ def run_backfill(
     for first, last in plan.spans:
         request = IngestRequest([plan.source], first, last, lake_uri=lake_uri, archive_dirs={plan.source: str(folder)})
         with _watch_landed_days(lake, plan.source, set(plan.todo), on_progress, on_raw):
-            results.append(run_ingest(request, instance))
+            results.append(run_ingest(request, runs))
     return results
 
 
@@ -126,16 +125,17 @@ def run_backfill(
 DOWNSTREAM_JOBS = (DAILY_HISTORY, DAILY_ANALYTICS, PRICE_CHANGES_BACKFILL)
 
 
-def run_downstream(
-    plan: BackfillPlan, lake_uri: str | None, instance: dg.DagsterInstance
-) -> list[tuple[str, dg.ExecuteInProcessResult]]:
-    """The assets downstream of the observations over the plan's days, one run per job, in order; the
-    console shows no tracebacks (a failed run says why in its result and in the UI)."""
+def run_downstream(plan: BackfillPlan, lake_uri: str | None, runs: Runs) -> list[RunResult]:
+    """The assets downstream of the observations over the plan's days, one run per job, side by side (each
+    reads only the observations); the console shows no tracebacks (a failed run says why in its result and in
+    the UI)."""
     first, last = min(plan.todo).isoformat(), max(plan.todo).isoformat()
-    return [
-        (job, run_job(job, instance, first=first, last=last, lake_uri=lake_uri, console_log_level="CRITICAL"))
-        for job in DOWNSTREAM_JOBS
-    ]
+    return runs.execute_all(
+        [
+            job_launch(job, first=first, last=last, lake_uri=lake_uri, console_log_level="CRITICAL")
+            for job in DOWNSTREAM_JOBS
+        ]
+    )
 
 
 @contextlib.contextmanager

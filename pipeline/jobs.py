@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.keys import (
+    ALERT_DELIVERIES,
     COMPACTED_OBSERVATIONS,
     COST_TRENDS,
     DAILY_SPREADS,
@@ -21,6 +22,7 @@ DAILY_INGEST = "daily_ingest"
 DAILY_ANALYTICS = "daily_analytics"
 MONTHLY_TRENDS = "monthly_trends"
 PRICE_CHANGES_BACKFILL = "price_changes_backfill"
+PRICE_ALERTS = "price_alerts"
 CATALOG_REFRESH = "catalog_refresh"
 DAILY_HISTORY = "daily_history"
 MONTHLY_COMPACTION = "monthly_compaction"
@@ -52,6 +54,13 @@ price_changes_backfill = dg.define_asset_job(
     partitions_def=DAILY_PARTITIONS,
     description="Recompute price changes over a day range (e.g. after a backfill); sends no alerts.",
 )
+price_alerts = dg.define_asset_job(
+    PRICE_ALERTS,
+    selection=dg.AssetSelection.assets(PRICE_CHANGES, ALERT_DELIVERIES),
+    partitions_def=DAILY_PARTITIONS,
+    description="Recompute price changes over a day range and deliver their alerts (the automation sensor does "
+    "this for today as sources land; alerts older than the rules' expire_after_days are recorded expired, unsent).",
+)
 catalog_refresh = dg.define_asset_job(
     CATALOG_REFRESH,
     selection=dg.AssetSelection.assets(MODEL_CATALOG, UNMATCHED_MODELS),
@@ -79,6 +88,7 @@ JOBS = [
     daily_analytics,
     monthly_trends,
     price_changes_backfill,
+    price_alerts,
     catalog_refresh,
     daily_history,
     monthly_compaction,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -55,3 +56,27 @@ def changes_on(lake: Lake, day: str) -> pd.DataFrame:
         from changes where snapshot_date = ? group by all order by source, kind
     """
     return connect(lake.root_uri).execute(query, [date.fromisoformat(day)]).df()
+
+
+def landed(lake: Lake, sources: Sequence[str], days: Sequence[date]) -> pd.DataFrame:
+    """Per source, over these days: the days with data, observation rows and quarantined records."""
+    query = """
+        with obs as (select source, snapshot_date, count(*) as rows from observations
+                     where list_contains($sources, source) and list_contains($days, snapshot_date) group by all),
+             bad as (select source, snapshot_date, count(*) as quarantined from quarantine
+                     where list_contains($sources, source) and list_contains($days, snapshot_date) group by all)
+        select source, count(*) as days, sum(coalesce(rows, 0))::bigint as rows,
+               sum(coalesce(quarantined, 0))::bigint as quarantined
+        from obs full outer join bad using (source, snapshot_date) group by source order by source
+    """
+    return connect(lake.root_uri).execute(query, {"sources": list(sources), "days": list(days)}).df()
+
+
+def quarantined(lake: Lake, sources: Sequence[str], days: Sequence[date], limit: int = 10) -> pd.DataFrame:
+    """Why records of these sources and days were quarantined: the most frequent reasons, with their counts."""
+    query = """
+        select source, reason, count(*) as rows from quarantine
+        where list_contains($sources, source) and list_contains($days, snapshot_date)
+        group by all order by rows desc, source, reason limit $limit
+    """
+    return connect(lake.root_uri).execute(query, {"sources": list(sources), "days": list(days), "limit": limit}).df()

@@ -27,6 +27,9 @@ from llmprices.sources import (
 from llmprices.sources.base import SourceNotConfigured
 
 ALERTS_FILE_ENV = "PRICE_ALERTS_FILE"
+FETCH_DEADLINE_ENV = "PRICE_FETCH_DEADLINE_S"
+#: Seconds a source's whole fetch may take: generous for a few hundred requests, short of a stalled run.
+DEFAULT_FETCH_DEADLINE_S = 300
 
 
 def from_env(name: str, default: str) -> str:
@@ -44,10 +47,14 @@ class LakeResource(dg.ConfigurableResource):
 
 
 class HttpResource(dg.ConfigurableResource):
-    """How politely and how long to talk to sources; one requests session per step."""
+    """How politely and how long to talk to sources; one requests session per step. `fetch_deadline_s` (env
+    `PRICE_FETCH_DEADLINE_S`) bounds a source's whole fetch, retries and `Retry-After` waits included;
+    `progress_timeout_s` bounds each 64 KiB of an answer (a server trickling bytes never trips a read timeout)."""
 
     connect_timeout_s: float = 10.0
-    read_timeout_s: float = 60.0
+    read_timeout_s: float = 30.0
+    progress_timeout_s: float = 30.0
+    fetch_deadline_s: int = DEFAULT_FETCH_DEADLINE_S
     max_retries: int = 4
     backoff_factor_s: float = 1.0
     max_payload_mb: int = 64
@@ -60,6 +67,7 @@ class HttpResource(dg.ConfigurableResource):
         self._client = HttpClient(
             connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s,
+            progress_timeout_s=self.progress_timeout_s,
             max_retries=self.max_retries,
             backoff_factor_s=self.backoff_factor_s,
             max_payload_bytes=self.max_payload_mb * 1024 * 1024,
@@ -75,6 +83,10 @@ class HttpResource(dg.ConfigurableResource):
         if self._client is None:  # used outside a run (CLI helpers, tests)
             self.setup_for_execution(dg.build_init_resource_context())
         return self._client
+
+    def fetch_client(self) -> HttpClient:
+        """The client for one source's fetch: everything it does ends within `fetch_deadline_s`."""
+        return self.client().within(self.fetch_deadline_s)
 
 
 class HubResource(dg.ConfigurableResource):
@@ -191,7 +203,11 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
     }
     return {
         "lake": LakeResource(root_uri=from_env(LAKE_URI_ENV, DEFAULT_LAKE_URI)),
-        "http": HttpResource(),
+        "http": HttpResource(
+            fetch_deadline_s=dg.EnvVar.int(FETCH_DEADLINE_ENV)
+            if os.environ.get(FETCH_DEADLINE_ENV)
+            else DEFAULT_FETCH_DEADLINE_S
+        ),
         "hf_hub": HubResource(
             api_base=from_env(hf_params.API_BASE_ENV, hf_params.DEFAULT_API_BASE),
             files_base=from_env(hf_params.FILES_BASE_ENV, hf_params.DEFAULT_FILES_BASE),

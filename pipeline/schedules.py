@@ -1,6 +1,6 @@
 """When things run: every source's ingestion at 06:00 UTC, each source in a run of its own; the day's
-provider prices, spreads and price history at 07:00 UTC; the cost trends and the compaction of the month
-that ended on the 1st; the catalog on Mondays."""
+provider prices, spreads, price history and the catalog at 07:00 UTC; the cost trends and the compaction of
+the month that ended on the 1st."""
 
 import dagster as dg
 
@@ -35,9 +35,10 @@ def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
         )
 
 
-@dg.schedule(job=catalog_refresh, cron_schedule="0 5 * * 1", execution_timezone="UTC")
-def weekly_catalog_schedule(context: dg.ScheduleEvaluationContext):
-    """Mondays 05:00 UTC: new Hub parameter counts and the week's unmatched ids, before the daily ingest."""
+@dg.schedule(job=catalog_refresh, cron_schedule="0 7 * * *", execution_timezone="UTC")
+def daily_catalog_schedule(context: dg.ScheduleEvaluationContext):
+    """07:00 UTC, after the 06:00 ingest: the catalog with the models first listed today (the Hub is asked only
+    about repos it has no answer for, or an old one), and the unmatched ids."""
     return dg.RunRequest(run_key=f"{CATALOG_REFRESH}-{context.scheduled_execution_time.date()}")
 
 
@@ -74,7 +75,7 @@ def hourly_freshness_schedule(context: dg.ScheduleEvaluationContext):
 
 SCHEDULES = [
     daily_ingest_schedule,
-    weekly_catalog_schedule,
+    daily_catalog_schedule,
     daily_analytics_schedule,
     daily_history_schedule,
     monthly_trends_schedule,

@@ -7,7 +7,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -166,3 +170,106 @@ def redis_server() -> Iterator[RedisServer]:
         pytest.skip("redis-server not installed (apt-get install redis-server)")
     with RedisServer() as server:
         yield server
+
+
+# -- the Dagster UI over the demo lake, as a user opens it ----------------------------------------------------
+#: Screenshots and logs of the UI tests (git-ignored); $LLMPRICES_TEST_ARTIFACTS moves them.
+ARTIFACTS = Path(os.environ.get("LLMPRICES_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts"))
+
+
+def cli_env() -> dict[str, str]:
+    """The environment of a user's shell that sets neither a Dagster home nor a lake."""
+    return {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "PRICE_LAKE_URI")}
+
+
+@dataclass
+class DemoUI:
+    """`llmprices ui --lake demo-lake` running in `folder`, and what `llmprices demo` printed, run beside it."""
+
+    folder: Path
+    lake: Path
+    home: Path
+    server: object  # pipeline.webserver.Webserver: its url and GraphQL
+    demo: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def demo_ui(tmp_path_factory, artifacts) -> Iterator[DemoUI]:
+    """The README's way in, once for the session: `llmprices ui --lake demo-lake` (dagster dev on the lake's own
+    home, on 127.0.0.1), then `llmprices demo` in another shell, which launches its runs through that UI."""
+    from pipeline.webserver import Webserver, free_port
+
+    folder = tmp_path_factory.mktemp("demo-ui")
+    port = free_port()
+    with open(artifacts / "llmprices-ui.log", "wb") as log:
+        ui = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "ui", "--lake", "demo-lake", "--port", str(port)],
+            cwd=folder, env=cli_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not list(folder.glob(".dagster_home/demo-lake-*/llmprices-ui.json")):
+            assert ui.poll() is None and time.monotonic() < deadline, f"llmprices ui did not start: see {log.name}"
+            time.sleep(0.2)
+        [home] = [path.parent for path in folder.glob(".dagster_home/demo-lake-*/llmprices-ui.json")]
+        server = Webserver(home, str(folder / "demo-lake"), port=port)
+        server.wait_ready(timeout=600)
+        demo = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "demo"], cwd=folder, env=cli_env(), capture_output=True, text=True,
+            timeout=1800,
+        )  # fmt: skip
+        (artifacts / "llmprices-demo.txt").write_text(demo.stdout + demo.stderr)
+        yield DemoUI(folder, folder / "demo-lake", home, server, demo)
+    finally:
+        stop_process_group(ui)
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """SIGTERM to a process started in a session of its own and everything it started; SIGKILL if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (or $CHROMIUM): the browser tests drive it through Playwright, without a download."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM to its path)")
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')"
+    )
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, request, artifacts):
+    """A fresh page, 1600x1000; its screenshot is kept in the test artifacts whatever the outcome."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)  # the first queries of a page wait for the code location on a busy machine
+    try:
+        yield page
+    finally:
+        page.screenshot(path=str(artifacts / f"{request.node.name}.png"), full_page=True)
+        context.close()

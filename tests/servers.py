@@ -24,6 +24,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -182,6 +184,15 @@ class PgCluster:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def starting_runs_at_once(instance_yaml: Path) -> str:
+    """An instance file (deploy/dagster.yaml) with Dagster's default run coordinator: `llmprices` then starts its
+    runs itself, without a daemon (it refuses a home that queues runs when no UI runs for the lake). Storage,
+    compute logs and the rest stay as the file says."""
+    config = yaml.safe_load(instance_yaml.read_text())
+    config["run_coordinator"] = {"module": "dagster.core.run_coordinator", "class": "DefaultRunCoordinator"}
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 # -- Redis -------------------------------------------------------------------------------------------

@@ -219,7 +219,8 @@ def listing_in(text: str) -> tuple[str, str]:
 def test_the_example_rules_file_is_valid():
     config = load_config(Path(__file__).parent.parent / "llmprices" / "alerts" / "example_rules.yaml")
     assert {sink.type for sink in config.sinks.values()} == {"slack", "webhook", "email", "jsonl"}
-    assert config.expire_after == timedelta(days=3) and len(config.rules) == 4
+    assert config.expire_after == timedelta(days=3) and len(config.rules) == 5
+    assert [(rule.kinds, rule.open_weights) for rule in config.rules][-1] == (["new_model"], True)
 
 
 @pytest.mark.parametrize(
@@ -236,6 +237,10 @@ def test_the_example_rules_file_is_valid():
         ("sinks: {s: {type: email, host: h, from: a, to: [b], user: u}}", "`user` and `password_env`"),
         ("rules: [{name: r, sinks: []}]", "rules[0].sinks"),
         ("expire_after_days: 0", "expire_after_days"),
+        (
+            "sinks: {s: {type: jsonl, path: a}}\nrules: [{name: r, sinks: [s], open_weights: true}]",
+            "rules[0]: rule 'r': `open_weights` filters new models only: set `kinds: [new_model]`",
+        ),
     ],
 )
 def test_a_bad_rules_file_names_the_bad_key(tmp_path, text, names):
@@ -265,6 +270,14 @@ def change(**overrides) -> dict:
     return base | overrides
 
 
+#: what `new_model_changes` makes of a `new_models/` row
+NEW_OPEN_WEIGHT_MODEL = {
+    "kind": "new_model", "model": "qwen/qwen3.5-35b-a3b", "provider_model_id": "qwen/qwen3.5-35b-a3b",
+    "provider": "openrouter", "source": "openrouter", "old_blended_usd_per_mtok": math.nan, "relative_change": math.nan,
+    "open_weights": True, "hf_repo": "Qwen/Qwen3.5-35B-A3B", "params_total_b": 35.0, "params_active_b": 3.0,
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("rule", "changed", "matches"),
     [
@@ -284,6 +297,12 @@ def change(**overrides) -> dict:
         ({"providers": ["deep*"]}, {"kind": "cheapest_provider_changed", "previous_provider": "deepinfra"}, True),
         ({"sources": ["openrouter"]}, {}, False),
         ({"sources": ["openrouter*"]}, {}, True),
+        ({}, NEW_OPEN_WEIGHT_MODEL, False),  # new models are asked for by kind
+        ({"kinds": ["new_model"], "min_relative_change": 0.5}, NEW_OPEN_WEIGHT_MODEL, True),  # no size to threshold
+        ({"kinds": ["new_model"], "open_weights": True}, NEW_OPEN_WEIGHT_MODEL, True),
+        ({"kinds": ["new_model"], "open_weights": False}, NEW_OPEN_WEIGHT_MODEL, False),
+        ({"kinds": ["new_model"], "open_weights": True}, {**NEW_OPEN_WEIGHT_MODEL, "open_weights": None}, False),
+        ({"kinds": ["new_model"], "models": ["qwen/*"]}, NEW_OPEN_WEIGHT_MODEL, True),
     ],
 )
 def test_rules_match_changes(rule, changed, matches):

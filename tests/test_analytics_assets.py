@@ -3,6 +3,8 @@ read back from the lake with DuckDB; the seed's figures reproduced through them;
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 import re
 from datetime import UTC, date, datetime
@@ -11,15 +13,16 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from PIL import Image
 
 from assets.analytics.assets import ANALYTICS_ASSETS, cost_trends, daily_spreads, provider_prices
 from assets.catalog.assets import model_catalog
-from assets.keys import COST_TRENDS
+from assets.keys import COST_TRENDS, DAILY_SPREADS, PROVIDER_PRICES
 from assets.sources import SOURCE_ASSETS
 from llmprices.sources import ALL_SOURCES
 from pipeline.jobs import daily_analytics, daily_ingest, monthly_trends
 from pipeline.resources import HttpResource, HubResource, LakeResource
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 from pipeline.schedules import daily_analytics_schedule, daily_ingest_schedule, monthly_trends_schedule
 
 DEMO = Path(__file__).resolve().parent.parent / "pipeline" / "demo_data"
@@ -96,7 +99,7 @@ def ingest(lake: Path, first: date, last: date, instance, **archive_dirs: Path) 
     request = IngestRequest(
         list(archive_dirs), first, last, lake_uri=str(lake), archive_dirs={k: str(v) for k, v in archive_dirs.items()}
     )
-    assert run_ingest(request, instance).success
+    assert run_ingest(request, InProcessRuns(instance)).success
 
 
 def materialize(assets, lake: Path, instance, first: str, last: str | None = None, config: dict | None = None):
@@ -122,11 +125,19 @@ SPREADS = [provider_prices, daily_spreads]
 TRENDS = [cost_trends]
 
 
-def metadata_of(result, key: dg.AssetKey = None) -> dict:
-    """The metadata of a run's (last) materialization of `key`, by default of its last asset (a ranged run
-    records the same on each of its partitions)."""
+def metadata_of(result, key: dg.AssetKey = None, partition: str | None = None) -> dict:
+    """The metadata of a run's materialization of `key` (by default of its last asset) for `partition` (by
+    default its last): a ranged run records each of its partitions with its own figures."""
     events = [e for e in result.get_asset_materialization_events() if key is None or e.asset_key == key]
-    return {name: value.value for name, value in events[-1].materialization.metadata.items()}
+    events = sorted(events, key=lambda e: e.partition)
+    [event] = [e for e in events if e.partition == partition] if partition else events[-1:]
+    return {name: value.value for name, value in event.materialization.metadata.items()}
+
+
+def png_size(markdown: str) -> tuple[int, int]:
+    """Width and height of the PNG a markdown data-URI image holds."""
+    data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)\)", markdown).group(1))
+    return Image.open(io.BytesIO(data)).size
 
 
 def query(sql: str, **tables: str):
@@ -217,24 +228,34 @@ def test_the_seed_figures_come_out_of_the_lake_through_the_assets_users_run(tmp_
     assert ratios.loc["anthropic", "median"] == 5.0 and ratios.loc["openai", "median"] == 3.0
     assert ratios.loc["fireworks", "share_equal"] == 1.0
 
-    # what the UI shows: the same numbers, a markdown headline and PNG charts
-    spreads_meta = metadata_of(spreads_run)
-    assert spreads_meta["days"] == 3 and spreads_meta["latest_day"] == "2025-01-15"
+    # what the UI shows: the same numbers, each day its own, as numbers (plotted), a markdown headline, a chart
+    spreads_meta = metadata_of(spreads_run, DAILY_SPREADS, "2025-01-15")
+    assert spreads_meta["run_days"] == 3 and spreads_meta["dagster/row_count"] == len(spreads)
     [row] = [line for line in spreads_meta["spreads"].splitlines() if "llama-3.1-70b" in line]
     assert [cell.strip() for cell in row.strip("|").split("|")] == [
-        "meta-llama/llama-3.1-70b-instruct", "7", "0.2", "0.7", "2.9", "14.5", "lambda", "azure"
+        "meta-llama/llama-3.1-70b-instruct", "7", "0.2 (lambda)", "0.7", "2.9 (azure)", "14.5"
     ]  # fmt: skip
-    assert PNG_DATA_URI in spreads_meta["provider_prices_chart"]
+    assert (spreads_meta["min_price/llama-3.1-70b-instruct"], spreads_meta["max_over_min/llama-3.1-70b-instruct"]) == (
+        pytest.approx(0.20),
+        14.5,
+    )
+    assert spreads_meta["min_price/llama-3.1-405b-instruct"] == pytest.approx(0.90)
+    assert spreads_meta["max_over_min/mixtral-8x22b-instruct"] == 5.0
+    assert png_size(spreads_meta["provider_prices_chart"]) == (1000, 600)  # the latest day's, big enough to read
+    assert "provider_prices_chart" not in metadata_of(spreads_run, DAILY_SPREADS, "2025-01-14")
+    prices_meta = metadata_of(spreads_run, PROVIDER_PRICES, "2025-01-14")
+    assert prices_meta["prices_from/csv"] == prices_meta["dagster/row_count"] > 0
     meta = metadata_of(trends_run, COST_TRENDS["min_price_fit"])
     assert meta["month"] == "2025-01" and meta["days_with_prices"] == 3 and meta["models_fitted"] == 3
     assert meta["fixed_cost_usd_per_mtok"] == pytest.approx(fit["intercept"], abs=1e-5)
     assert meta["variable_cost_usd_per_mtok_per_10b"] == pytest.approx(0.0216, abs=1e-4)
     assert round(meta["price_10t_usd_per_mtok"]) == 22
     assert re.search(r"\| predicted price of a 10T dense model +\| 21\.5", meta["minimum_price_trend"])
-    assert "| openai/gpt-4 " in meta["proprietary_implied"]
+    assert "- **openai/gpt-4**: price 37.5; implied_max_params_b " in meta["proprietary_implied"]
     assert meta["catalog"] == "lake table catalog/ (model_catalog)"
     for chart in ("size_vs_price_chart", "moe_chart", "trend_history_chart"):
-        assert PNG_DATA_URI in meta[chart] and len(meta[chart]) < 30_000  # palette PNGs: the event log keeps them
+        assert PNG_DATA_URI in meta[chart] and png_size(meta[chart]) == (1000, 600)
+        assert len(meta[chart]) < 40_000  # palette PNGs: the event log keeps one per month
 
 
 def test_a_ranged_run_writes_every_day_and_the_seed_exclusions_are_config(tmp_path, instance):
@@ -310,15 +331,27 @@ def test_cost_trends_keeps_each_months_history_and_the_yearly_decline(tmp_path, 
     ingest(lake, days[0], days[1], instance, csv=captures)
     ingest(lake, days[2], days[2], instance, csv=captures)
     spreads = materialize(SPREADS, lake, instance, "2025-01-31", "2025-03-01")
-    assert spreads.success and metadata_of(spreads)["days_without_prices"] == 27
+    assert spreads.success and metadata_of(spreads)["run_days_without_prices"] == 27
+    row_counts = {e.partition: e.materialization.metadata["dagster/row_count"].value
+                  for e in spreads.get_asset_materialization_events() if e.asset_key == DAILY_SPREADS}  # fmt: skip
+    assert len(row_counts) == 30 and row_counts["2025-02-15"] == 0 and row_counts["2025-03-01"] == 3
     empty_day = query("select count(*) as n from {s}", s=f"{lake}/spreads/snapshot_date=2025-02-15/*.parquet")
     assert empty_day["n"][0] == 0  # a day without prices is written empty, so a rerun clears stale rows
 
     trends = materialize(TRENDS, lake, instance, "2025-01-01", "2025-03-01", config={"min_months": 3})
     assert trends.success
     meta = metadata_of(trends, COST_TRENDS["min_price_fit"])
-    assert meta["month"] == "2025-03" and meta["months_refitted"] == 3
+    assert meta["month"] == "2025-03" and meta["run_months"] == 3
     assert meta["catalog"].startswith("curated llmprices/catalog/models.csv")  # model_catalog never materialized
+    by_month = {
+        month: metadata_of(trends, COST_TRENDS["min_price_fit"], f"{month}-01") for month in ("2025-01", "2025-03")
+    }
+    assert by_month["2025-01"]["month"] == "2025-01"  # each month its own fit, not the range's last
+    assert by_month["2025-03"]["variable_cost_usd_per_mtok_per_10b"] / by_month["2025-01"][
+        "variable_cost_usd_per_mtok_per_10b"
+    ] == pytest.approx(10 ** (-59 / 365.25), rel=1e-3)
+    prices = metadata_of(trends, COST_TRENDS["model_prices"], "2025-03-01")
+    assert prices["min_price/llama-3.1-70b-instruct"] == pytest.approx(0.20 * 10 ** (-59 / 365.25), abs=1e-4)
 
     history = query(
         "select month, trend_month, variable_cost_per_10b from {h} order by 1, 2", h=trend_table(lake, "fit_history")

@@ -59,6 +59,7 @@ def listing(
         "source": source,
         "model_variant": model_variant,
         "model_matched": True,
+        "model_hint": None,
     }
 
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import OBSERVATIONS
 from pipeline.backfill import plan_backfill, run_backfill
+from pipeline.runner import InProcessRuns
 
 DAYS = ["2025-02-01", "2025-02-02", "2025-02-04", "2025-02-05"]  # the 3rd has no capture
 
@@ -45,7 +46,7 @@ def test_backfill_is_one_run_over_gaps_then_resumes_only_new_days(shared_data, t
     assert plan.spans == [(date(2025, 2, 1), date(2025, 2, 4))]
     progress = []
     with dg.instance_for_test() as instance:
-        [result] = run_backfill(plan, folder, lake.root_uri, instance, progress.append)
+        [result] = run_backfill(plan, folder, lake.root_uri, InProcessRuns(instance), progress.append)
         assert result.success
         assert landed(tmp_path / "lake") == {d: models_priced(shared_data, d) for d in DAYS[:3]}
         assert progress[-1] == 3
@@ -53,7 +54,7 @@ def test_backfill_is_one_run_over_gaps_then_resumes_only_new_days(shared_data, t
         captures(shared_data, tmp_path, DAYS[3:])
         resumed = plan_backfill(lake, "openrouter", folder)
         assert resumed.todo == [date(2025, 2, 5)] and resumed.spans == [(date(2025, 2, 5), date(2025, 2, 5))]
-        run_backfill(resumed, folder, lake.root_uri, instance)
+        run_backfill(resumed, folder, lake.root_uri, InProcessRuns(instance))
         assert landed(tmp_path / "lake") == {d: models_priced(shared_data, d) for d in DAYS}
 
         forced = plan_backfill(lake, "openrouter", folder, force=True)

@@ -146,3 +146,12 @@ def test_every_alias_resolves_to_its_target():
     assert aliases
     for alias, model in aliases.items():
         assert resolve(alias).model == model, alias
+
+
+def test_an_unknown_model_is_named_by_the_repo_its_source_states():
+    """Sources agree on the repo, not on their ids: an uncurated model gets one identity across them."""
+    openrouter = resolve("z-ai/glm-5:free", provider="openrouter", hint="zai-org/GLM-5")
+    router = resolve("zai-org/GLM-5", provider="huggingface", hint="zai-org/GLM-5")
+    assert (openrouter.model, openrouter.normalized, openrouter.model_variant) == (None, "zai-org/glm-5", "free")
+    assert (router.model, router.normalized) == (None, "zai-org/glm-5")
+    assert resolve("z-ai/glm-5", provider="openrouter").normalized == "z-ai/glm-5"  # no repo named: the id

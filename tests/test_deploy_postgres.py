@@ -14,8 +14,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import REPO_ROOT
-from servers import free_port, spawn, stop, wait_for
+from conftest import DEPLOY, REPO_ROOT
+from servers import free_port, spawn, starting_runs_at_once, stop, wait_for
 
 from assets.keys import observations_asset_key
 from llmprices.lake.store import Lake
@@ -139,7 +139,9 @@ def test_the_daemon_queues_the_scheduled_ingest_two_sources_at_a_time_into_the_l
 
 def test_a_backfill_on_postgres_stores_its_per_day_materializations_in_bulk(postgres, postgres_home, tmp_path):
     """`DAGSTER_EVENT_BATCH_SIZE` in the environment of the process running the steps: dagster-postgres then
-    inserts each step's per-day materializations in one statement (one transaction: one `xmin`)."""
+    inserts each step's per-day materializations in one statement (one transaction: one `xmin`). The CLI runs
+    on deploy/dagster.yaml's storage, starting its run itself (no daemon here)."""
+    (postgres_home.path / "dagster.yaml").write_text(starting_runs_at_once(DEPLOY / "dagster.yaml"))
     env = {**os.environ, "DAGSTER_EVENT_BATCH_SIZE": "200", "TQDM_DISABLE": "1"}
     backfill = [command("llmprices"), "backfill", "--source", "openrouter", "--from-dir", str(DEMO / "openrouter"),
                 "--lake", str(tmp_path / "lake")]  # fmt: skip

@@ -57,6 +57,7 @@ def observations(n: int, output_factor: float = 4.0) -> pd.DataFrame:
             "throughput_tps": np.full(n, 61.5),
             "uptime_pct": np.full(n, 99.9),
             "raw_sha256": pd.Series([f"{i:064x}" for i in range(n)], dtype="str"),
+            "model_hint": pd.Series([f"Org/Model-{i}" if i % 2 else None for i in range(n)], dtype="str"),
         }
     )[OBSERVATIONS.schema.names]
 
@@ -310,25 +311,44 @@ def test_clean_range_passes_every_check():
         "row_count": 51,
         "previous_row_count": 18,
         "failed_expectations": [],
+        "failing_dates": [],
     }
 
 
-def test_range_names_each_day_outside_the_bounds_of_the_day_before():
-    # 10 vs 10 (the partition before), 4 vs 10, 4 vs 4, 12 vs 4, 0 vs 12, 7 after an empty day: any
+def test_range_compares_each_day_with_the_last_good_day_before_it():
+    # 10 vs 10 (the partition before): good; 4 vs 10: held; 4 vs 10 again (a held day is no baseline); 12 vs 10:
+    # good; 0 vs 12: held; 7 vs 12: good (an empty day is no baseline either)
     result = results_by_name(check_range([10, 4, 4, 12, 0, 7], 10))[ROW_COUNT_VS_PREVIOUS]
     assert result.passed is False
     assert result.description == (
-        "3 of 6 days outside 50% of the day before: 2026-11-23: 4 rows vs 10 the day before; "
-        "2026-11-25: 12 rows vs 4 the day before; 2026-11-26: 0 rows vs 12 the day before"
+        "3 of 6 days outside 50% of the last good day: 2026-11-23: 4 rows vs 10 on the last good day before; "
+        "2026-11-24: 4 rows vs 10 on the last good day before; 2026-11-26: 0 rows vs 12 on the last good day before"
     )
     assert (result.metadata["days"].value, result.metadata["failing_days"].value) == (6, 3)
+    assert result.metadata["failing_dates"].value == ["2026-11-23", "2026-11-24", "2026-11-26"]
     assert result.metadata["row_count"].value == 37
     assert "allowed_row_count" not in result.metadata  # each day has its own
 
 
+def test_each_check_names_the_days_it_failed_on():
+    days = [DAY - dt.timedelta(days=2 - i) for i in range(3)]
+    frames = [observations(10).assign(snapshot_date=day) for day in days]
+    frames[1].loc[5, ["provider", "provider_model_id", "variant"]] = frames[1].loc[
+        0, ["provider", "provider_model_id", "variant"]
+    ]
+    frames[2]["output_usd_per_mtok"] = frames[2]["input_usd_per_mtok"] * 100  # every listing's ratio is off
+    checks = evaluate_observation_checks("observations", pd.concat(frames), pd.Series([10] * 3, index=days), 10)
+    failing = {c.check_name: c.metadata["failing_dates"].value for c in checks}
+    assert failing == {SCHEMA_AND_KEYS: [str(days[1])], ROW_COUNT_VS_PREVIOUS: [], OUTPUT_INPUT_RATIO: [str(days[2])]}
+    missing = evaluate_observation_checks(
+        "observations", pd.concat(frames).drop(columns=["is_free"]), pd.Series([10] * 3, index=days), 10
+    )
+    assert results_by_name(missing)[SCHEMA_AND_KEYS].metadata["failing_dates"].value == [str(d) for d in days]
+
+
 def test_range_lists_at_most_five_failing_days():
-    result = results_by_name(check_range([100, 10] * 4, 100))[ROW_COUNT_VS_PREVIOUS]
-    assert result.description.startswith("7 of 8 days outside 50% of the day before: 2026-11-21: 10 rows vs 100")
+    result = results_by_name(check_range([100] + [10] * 7, 100))[ROW_COUNT_VS_PREVIOUS]
+    assert result.description.startswith("7 of 8 days outside 50% of the last good day: 2026-11-21: 10 rows vs 100")
     assert result.description.count(" rows vs ") == 5
     assert result.metadata["failing_days"].value == 7
 

@@ -14,7 +14,7 @@ from assets.warehouse.assets import price_history
 from llmprices.lake.query import connect
 from llmprices.warehouse.history import HISTORY_COLUMNS, history_intervals
 from pipeline.resources import LakeResource
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 D1, D2, D3, D4, D5 = (date(2025, 3, day) for day in range(1, 6))
 
@@ -88,7 +88,8 @@ def captures(shared_data, tmp_path):
     return folder
 
 
-def materialize_history(lake_dir, instance, first: date, last: date) -> dg.MaterializeResult:
+def materialize_history(lake_dir, instance, first: date, last: date) -> dict[str, dict]:
+    """The run's metadata of each day."""
     partition = (
         {"partition_key": first.isoformat()}
         if first == last
@@ -100,7 +101,7 @@ def materialize_history(lake_dir, instance, first: date, last: date) -> dg.Mater
         [price_history], resources={"lake": LakeResource(root_uri=str(lake_dir))}, instance=instance, **partition
     )
     assert result.success
-    return result.asset_materializations_for_node(price_history.op.name)[0].metadata
+    return {m.partition: m.metadata for m in result.asset_materializations_for_node(price_history.op.name)}
 
 
 def test_history_agrees_with_every_day_and_a_ranged_rebuild_equals_daily_runs(captures, tmp_path):
@@ -109,13 +110,13 @@ def test_history_agrees_with_every_day_and_a_ranged_rebuild_equals_daily_runs(ca
         request = IngestRequest(
             ["openrouter"], DAYS[0], DAYS[-1], lake_uri=str(ranged), archive_dirs={"openrouter": str(captures)}
         )
-        assert run_ingest(request, instance).success
-        metadata = materialize_history(ranged, instance, DAYS[0], DAYS[-1])
+        assert run_ingest(request, InProcessRuns(instance)).success
+        by_day = materialize_history(ranged, instance, DAYS[0], DAYS[-1])
         for day in DAYS:
             request = IngestRequest(
                 ["openrouter"], day, day, lake_uri=str(daily), archive_dirs={"openrouter": str(captures)}
             )
-            assert run_ingest(request, instance).success
+            assert run_ingest(request, InProcessRuns(instance)).success
             materialize_history(daily, instance, day, day)
             current = connect(str(daily)).execute(
                 f"select (select count(*) from price_history where valid_to is null), "
@@ -160,5 +161,12 @@ def test_history_agrees_with_every_day_and_a_ranged_rebuild_equals_daily_runs(ca
     assert len(history) == first_rows + later_starts
     assert later_starts > 10 and history["valid_to"].notna().sum() > 10  # these days do move
     assert history["valid_to"].isna().sum() == last_rows
+    metadata = by_day[str(DAYS[0])]
     assert metadata["intervals"].value == len(history) and metadata["open_intervals"].value == last_rows
     assert metadata["intervals_opened_in_run"].value == len(history)  # the run covered every day
+    # and each day shows what moved on it
+    assert len(by_day) == (DAYS[-1] - DAYS[0]).days + 1  # a day without data is in the range too: nothing moved
+    assert (by_day["2025-02-07"]["intervals_opened"].value, by_day["2025-02-07"]["intervals_closed"].value) == (0, 0)
+    assert metadata["intervals_opened"].value == first_rows and metadata["intervals_closed"].value == 0
+    assert sum(m["intervals_opened"].value for m in by_day.values()) == len(history)
+    assert sum(m["intervals_closed"].value for m in by_day.values()) == history["valid_to"].notna().sum()

@@ -22,7 +22,7 @@ from llmprices.sources.importers import Capture, last_capture_per_day
 from llmprices.sources.importers.git_history import GitHistory
 from llmprices.sources.importers.wayback import WaybackHistory
 from pipeline.backfill import plan_backfill, run_backfill, stage_import
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 REPO = Path(__file__).resolve().parent.parent
 FILE = "data/output.json"
@@ -136,7 +136,7 @@ def test_git_history_lands_the_last_commit_of_each_day_like_the_folder_importer(
             assert report.staged == [D1, D2, D4, D5] and not report.failed
             assert plan.spans == [(D1, D5)]
             assert (staging / "2025-02-02.json").read_bytes() == payload(shared_data, "2025-02-02")
-            [result] = run_backfill(plan, staging, lake.root_uri, instance)  # planned as one range
+            [result] = run_backfill(plan, staging, lake.root_uri, InProcessRuns(instance))  # planned as one range
             assert result.success
 
             # the folder importer, through a plain run (planned day by day) for comparison
@@ -144,7 +144,7 @@ def test_git_history_lands_the_last_commit_of_each_day_like_the_folder_importer(
             folder_plan = plan_backfill(Lake(str(tmp_path / "folder-lake")), "openrouter", folder)
             assert folder_plan.spans == plan.spans
             request = IngestRequest(["openrouter"], D1, D5, str(tmp_path / "folder-lake"), {"openrouter": str(folder)})
-            assert run_ingest(request, plain_instance).success
+            assert run_ingest(request, InProcessRuns(plain_instance)).success
             assert event_log(instance) == event_log(plain_instance)
 
     from_git, from_folder = observations(tmp_path / "git-lake"), observations(tmp_path / "folder-lake")
@@ -195,7 +195,7 @@ def test_git_history_day_with_a_broken_payload_fails_alone(shared_data, tmp_path
     staging.mkdir()
     with GitHistory(repo, FILE) as history, dg.instance_for_test() as instance:
         plan, _ = stage_import(history, lake, "openrouter", staging)
-        [result] = run_backfill(plan, staging, lake.root_uri, instance)
+        [result] = run_backfill(plan, staging, lake.root_uri, InProcessRuns(instance))
     assert not result.success  # reported ...
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert "could not be read" in failure.step_failure_data.error.message
@@ -241,7 +241,7 @@ def test_wayback_lands_the_last_capture_of_each_day_and_reports_a_failed_one(
         assert report.staged == [D1, D4]
         assert list(report.failed) == [D2] and failing in report.failed[D2] and "404" in report.failed[D2]
         assert plan.todo == [D1, D4]
-        [result] = run_backfill(plan, staging, lake.root_uri, instance)
+        [result] = run_backfill(plan, staging, lake.root_uri, InProcessRuns(instance))
         assert result.success
         assert lake.days_with_partition(OBSERVATIONS, "openrouter") == {D1, D4}
         _, [raw] = lake.read_raw("openrouter", D1)
@@ -254,7 +254,7 @@ def test_wayback_lands_the_last_capture_of_each_day_and_reports_a_failed_one(
         http_server.add(f"/web/20250202120000id_/{url}", payload(shared_data, "2025-02-02"))
         plan, report = stage_import(history, lake, "openrouter", tmp_path / "staging")
         assert plan.todo == [D2] and report.staged == [D2]
-        [result] = run_backfill(plan, staging, lake.root_uri, instance)
+        [result] = run_backfill(plan, staging, lake.root_uri, InProcessRuns(instance))
         assert result.success
     assert lake.days_with_partition(OBSERVATIONS, "openrouter") == {D1, D2, D4}
 
@@ -269,7 +269,7 @@ def test_cli_backfill_from_git_lands_then_resumes(shared_data, tmp_path):
 
     def llmprices(*args: str) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "pipeline.cli", "backfill", "--source", "openrouter", *args]
-        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
 
     done = llmprices("--git", str(repo), "--path", FILE, "--lake", "lake")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -301,7 +301,7 @@ def test_cli_backfill_from_the_wayback_machine_reports_a_failed_capture(shared_d
     env["WAYBACK_API_BASE"] = http_server.base_url
     command = [sys.executable, "-m", "pipeline.cli", "backfill", "--source", "openrouter", "--wayback", url]
     done = subprocess.run(
-        [*command, "--lake", "lake"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        [*command, "--lake", "lake"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 1, done.stdout + done.stderr  # a capture is missing ...
     assert "2025-02-02: capture not fetched, left for the next run" in done.stderr and "404" in done.stderr

@@ -17,7 +17,7 @@ from assets.sources.freshness import FRESH_WITHIN_36H
 from expectations.checks import OUTPUT_INPUT_RATIO, ROW_COUNT_VS_PREVIOUS, SCHEMA_AND_KEYS
 from llmprices.lake.store import Lake
 from llmprices.sources import ALL_SOURCES
-from pipeline.runner import IngestRequest, run_ingest
+from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 TODAY = datetime.now(UTC).date()
 
@@ -46,7 +46,7 @@ def live_openrouter(http_server, body: bytes, lake_dir: Path, instance, day: dat
         lake_uri=str(lake_dir),
         resource_config={"openrouter_source": {"api_base": f"{http_server.base_url}/api/v1"}},
     )
-    return run_ingest(request, instance)
+    return run_ingest(request, InProcessRuns(instance))
 
 
 def test_definitions_load_with_two_assets_and_the_quality_checks_per_source():
@@ -117,7 +117,7 @@ def test_rematerializing_a_day_replaces_only_that_partition(shared_data, http_se
             lake_uri=str(tmp_path / "lake"),
             archive_dirs={"openrouter": str(yesterday_dir)},
         ),
-        instance,
+        InProcessRuns(instance),
     )
     assert archived.success
 
@@ -152,12 +152,58 @@ def test_a_parser_that_suddenly_yields_few_rows_fails_the_blocking_row_count_che
         lake_uri=str(tmp_path / "lake"),
         archive_dirs={"openrouter": str(captures)},
     )
-    result = run_ingest(request, instance)
+    result = run_ingest(request, InProcessRuns(instance))
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     failed = checks[ROW_COUNT_VS_PREVIOUS]
     assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
-    assert "2025-01-14" in failed.description
+    assert "2025-01-14" in failed.description and failed.metadata["failing_dates"].value == ["2025-01-14"]
     assert checks[SCHEMA_AND_KEYS].passed
+    days = metadata_by_day(instance, observations_asset_key("openrouter"))  # each day says how its checks went
+    assert days["2025-01-14"]["check/row_count_vs_previous"] == "failed"
+    assert days["2025-01-13"]["check/row_count_vs_previous"] == "passed"
+    assert days["2025-01-14"]["previous_partition_rows"] == days["2025-01-13"]["dagster/row_count"] == 14
+    assert days["2025-01-14"]["check/schema_and_keys"] == "passed"
+
+
+def metadata_by_day(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, dict]:
+    """The latest materialization of each partition of `key`: its metadata, as the UI shows a partition."""
+    records = instance.fetch_materializations(key, limit=1000).records  # newest first
+    by_day: dict[str, dict] = {}
+    for record in records:
+        metadata = record.asset_materialization.metadata
+        by_day.setdefault(record.partition_key, {k: v.value for k, v in metadata.items()})
+    return by_day
+
+
+def test_each_day_of_a_ranged_ingest_carries_its_own_counts(tmp_path, instance):
+    demo = Path(__file__).parent.parent / "pipeline/demo_data/openrouter"
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    for day in ("2025-01-13", "2025-01-15"):  # the 14th has no capture: the run bridges it
+        (captures / f"{day}.json").write_bytes((demo / f"{day}.json").read_bytes())
+    request = IngestRequest(["openrouter"], date(2025, 1, 13), date(2025, 1, 15), str(tmp_path / "lake"),
+                            {"openrouter": str(captures)})  # fmt: skip
+    assert run_ingest(request, InProcessRuns(instance)).success
+
+    rows = query(
+        tmp_path / "lake", "observations", "select snapshot_date::varchar d, count(*) n from {table} group by 1"
+    )
+    quarantined = query(tmp_path / "lake", "quarantine", "select snapshot_date::varchar d, reason from {table}")
+    days = metadata_by_day(instance, observations_asset_key("openrouter"))
+    assert sorted(days) == ["2025-01-13", "2025-01-14", "2025-01-15"]
+    assert {d: days[d]["dagster/row_count"] for d in ("2025-01-13", "2025-01-15")} == dict(rows.values.tolist())
+    assert days["2025-01-13"]["dagster/row_count"] != days["2025-01-15"]["dagster/row_count"]  # 14 and 15 rows
+    for day in ("2025-01-13", "2025-01-15"):
+        reasons = quarantined[quarantined["d"] == day]["reason"]
+        assert days[day]["quarantined_rows"] == len(reasons) == 1
+        assert reasons.iloc[0] in days[day]["quarantine_reasons"]
+        assert days[day]["run_days"] == 2 and days[day]["check/schema_and_keys"] == "passed"
+    assert "dagster/row_count" not in days["2025-01-14"]  # nothing landed that day, and it says so
+    assert days["2025-01-14"]["raw_payloads"].startswith("none, bridged by the run")
+
+    raw = metadata_by_day(instance, dg.AssetKey(["raw", "openrouter"]))
+    assert raw["2025-01-15"]["bytes"] == (demo / "2025-01-15.json").stat().st_size
+    assert raw["2025-01-14"]["capture"].startswith("none, bridged by the run: no capture for 2025-01-14")
 
 
 def test_a_past_day_is_not_fetched_live(http_server, tmp_path, instance):
@@ -179,7 +225,7 @@ def test_a_source_serving_garbage_fails_alone_and_loses_nothing(shared_data, htt
             "huggingface_source": {"api_base": f"{http_server.base_url}/hf"},
         },
     )  # fmt: skip
-    result = run_ingest(request, instance)
+    result = run_ingest(request, InProcessRuns(instance))
     assert not result.success
 
     failed_steps = [e.step_key for e in result.all_events if e.is_step_failure]
@@ -189,8 +235,8 @@ def test_a_source_serving_garbage_fails_alone_and_loses_nothing(shared_data, htt
 
     landed = query(tmp_path, "observations", "select source, count(*) as n from {table} group by all")
     assert landed.set_index("source")["n"].to_dict() == {"huggingface": 6}
-    kept = tmp_path / "raw" / "source=openrouter" / f"snapshot_date={TODAY}" / "models.json"
-    assert kept.read_bytes() == garbage
+    _, [kept] = Lake(str(tmp_path)).read_raw("openrouter", TODAY)
+    assert kept.name == "models.json" and kept.body == garbage
     quarantined = query(tmp_path, "quarantine", "select * from {table} where source = 'openrouter'")
     assert quarantined["failed_check"].tolist() == ["payload"]
     assert quarantined["reason"][0].startswith("models.json is not JSON")

@@ -49,6 +49,8 @@ def observations(prices: list[float], model: str = "meta-llama/llama-3.1-70b-ins
         "uptime_pct": [None] * n,
         "raw_sha256": ["0" * 64] * n,
     }
+    # columns added to the schema since (e.g. `model_hint`) are null here, as in partitions written before them
+    columns |= {name: [None] * n for name in OBSERVATIONS.schema.names if name not in columns}
     return pa.table(columns, schema=OBSERVATIONS.schema)
 
 
@@ -66,7 +68,7 @@ def test_the_lake_is_found_from_its_uri_and_the_environment_alone(s3_env, lake):
 
 
 def test_the_query_layer_reads_daily_and_compacted_observations_from_s3(lake):
-    """DuckDB without its httpfs extension (not installable offline): the query layer registers fsspec's s3fs."""
+    """DuckDB without its httpfs extension (the query layer loads none): it registers fsspec's s3fs."""
     land(lake, date(2025, 1, 30), [1.0, 3.0])
     land(lake, date(2025, 1, 31), [0.8, 2.0])
     land(lake, date(2025, 2, 1), [0.6])
@@ -78,8 +80,6 @@ def test_the_query_layer_reads_daily_and_compacted_observations_from_s3(lake):
         "select snapshot_date, min(blended_usd_per_mtok), count(*) from observations group by 1 order by 1"
     ).fetchall()
     assert rows == [(date(2025, 1, 30), 1.0, 2), (date(2025, 1, 31), 0.8, 2), (date(2025, 2, 1), 0.6, 1)]
-    extensions = dict(con.execute("select extension_name, loaded from duckdb_extensions()").fetchall())
-    assert not extensions.get("httpfs")
 
 
 def test_duckdb_reads_the_lake_glob_users_are_given_through_a_registered_s3fs(lake):

@@ -22,8 +22,10 @@ from llmprices.sources.archive import read_archive_day
 from llmprices.sources.openrouter import parse
 from llmprices.warehouse.changes import (
     CHANGE_COLUMNS,
+    NEW_MODEL_FACTS,
     changes_between,
     changes_table,
+    new_model_changes,
     previous_day_with_data,
 )
 
@@ -337,3 +339,25 @@ def test_repeated_listing_keys_are_refused():
     twice = frame(("a", "m", "m", 1, 1), ("a", "m", "m", 2, 2))
     with pytest.raises(ValueError, match="repeat listing keys"):
         changes_between(twice, frame(("a", "m", "m", 1, 1)), D2, D1, source="s")
+
+
+def test_a_new_model_is_one_change_whichever_source_lists_it_first():
+    """`new_models/` rows become `new_model` changes for the alert rules; the id hashes the model and the day."""
+    row = {
+        "snapshot_date": D2, "model": "qwen/qwen3.5-35b-a3b", "provider": "novita",
+        "provider_model_id": "Qwen/Qwen3.5-35B-A3B", "input_usd_per_mtok": 0.22, "output_usd_per_mtok": 0.9,
+        "blended_usd_per_mtok": 0.39, "hf_repo": "Qwen/Qwen3.5-35B-A3B", "open_weights": True,
+        "params_total_b": 35.0, "params_active_b": 3.0, "params_source": "name", "sources": "huggingface,openrouter",
+    }  # fmt: skip
+    first = new_model_changes(pd.DataFrame([{**row, "source": "huggingface"}]))
+    later = new_model_changes(pd.DataFrame([{**row, "source": "openrouter"}]))
+    assert list(first.columns) == [*CHANGE_COLUMNS, *NEW_MODEL_FACTS]
+    assert (
+        first.loc[0, "change_id"]
+        == later.loc[0, "change_id"]
+        != new_model_changes(pd.DataFrame([{**row, "source": "openrouter", "snapshot_date": D1}])).loc[0, "change_id"]
+    )
+    assert (first.loc[0, "kind"], first.loc[0, "new_blended_usd_per_mtok"], first.loc[0, "variant"]) == (
+        "new_model", 0.39, "",
+    )  # fmt: skip
+    assert math.isnan(first.loc[0, "old_blended_usd_per_mtok"]) and first.loc[0, "params_total_b"] == 35.0

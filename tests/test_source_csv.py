@@ -28,14 +28,23 @@ def test_fetch_points_at_the_cli():
     assert SOURCE.live is False
 
 
-def test_split_by_day_keeps_lines_byte_exact():
+def test_split_by_day_keeps_lines_byte_exact_at_their_line_numbers():
     data = FIXTURE.read_bytes()
     lines = data.splitlines(keepends=True)
     by_day = split_csv_by_day(data)
     assert list(by_day) == [JAN13, JAN14]
-    assert by_day[JAN13] == b"".join(lines[i] for i in (0, 1, 3, 4, 5, 8, 9))  # the blank line 7 is dropped
-    assert by_day[JAN14] == b"".join(lines[i] for i in (0, 2, 7, 10, 11, 12))  # the last line has no newline
-    assert sum(body.count(b"\n") for body in by_day.values()) == 12
+
+    newline = b"\r\n"  # the fixture's, kept
+    assert lines[0].endswith(newline)
+
+    def in_place(kept: set[int]) -> bytes:  # the other days' lines and the blank line 7 are left empty
+        return b"".join(line if i == 0 or i in kept else newline for i, line in enumerate(lines[: max(kept) + 1]))
+
+    assert by_day[JAN13] == in_place({1, 3, 4, 5, 8, 9})
+    assert by_day[JAN14] == in_place({2, 7, 10, 11}) + lines[12] + newline  # the last line gets its newline
+    for day, body in by_day.items():  # line N of a payload is line N of the file
+        for number, line in enumerate(body.splitlines(), start=1):
+            assert line in (b"", lines[number - 1].rstrip(b"\r\n")), (day, number)
 
 
 def test_split_rejects_a_bad_date_naming_the_line():
@@ -44,15 +53,18 @@ def test_split_rejects_a_bad_date_naming_the_line():
     )
     with pytest.raises(ValueError, match=r"line 3: snapshot_date '13/01/2025' is not a YYYY-MM-DD date"):
         split_csv_by_day(data)
-    with pytest.raises(ValueError, match="line 1: the header has no snapshot_date column"):
+    with pytest.raises(ValueError, match="line 1: the header lacks snapshot_date, model, input_usd_per_mtok, "
+                       "output_usd_per_mtok \\(it has date,provider\\)"):  # fmt: skip
         split_csv_by_day(b"date,provider\n2025-01-13,a\n")
     assert split_csv_by_day(b"") == {}
 
 
-def test_split_adds_a_newline_after_a_line_that_had_none_only_when_needed():
+def test_a_file_s_last_line_gets_a_newline_and_crlf_files_keep_crlf():
     data = b"snapshot_date,provider,model,input_usd_per_mtok,output_usd_per_mtok\n2025-01-14,a,m,1,2"
     assert split_csv_by_day(data + b"\n2025-01-13,b,m,1,2\n")[JAN14] == data + b"\n"
-    assert split_csv_by_day(data)[JAN14] == data
+    assert split_csv_by_day(data)[JAN14] == data + b"\n"
+    crlf = data.replace(b"\n", b"\r\n") + b"\r\n2025-01-13,b,m,1,2"
+    assert split_csv_by_day(crlf)[JAN13] == crlf.split(b"\r\n")[0] + b"\r\n\r\n2025-01-13,b,m,1,2\r\n"
 
 
 def test_parse_each_day():
@@ -77,10 +89,10 @@ def test_parse_each_day():
         ("fireworks", "accounts/fireworks/models/llama-v3p1-70b-instruct", 0.9, 0.9, None, "", None),
     ]
     assert [r.reason for r in jan13.rejections] == [
-        "line 5: repeats line 4 (Lambda, llama3.1-405b-instruct-fp8, quantization fp8)",
-        "line 7: context_length='128k' is not an integer",
+        "line 6: repeats line 5 (Lambda, llama3.1-405b-instruct-fp8, quantization fp8)",
+        "line 10: context_length='128k' is not a whole number of tokens",
     ]
-    assert jan13.rejections[1].record["line"] == 7
+    assert jan13.rejections[1].record["line"] == 10  # the file's line numbers, not the day's payload's
 
     [jan14] = parse([_payload(by_day[JAN14])], JAN14)
     assert [(i.provider, i.input_usd_per_mtok, i.output_usd_per_mtok) for i in jan14.listings] == [
@@ -88,9 +100,9 @@ def test_parse_each_day():
         ("sambanova", 5.0, 10.0),
     ]
     assert [(r.provider, r.reason) for r in jan14.rejections] == [
-        ("groq", "line 3: output_usd_per_mtok='n/a' is not a number"),
-        (None, "line 4: provider is empty"),
-        ("cerebras", "line 5: output_usd_per_mtok is missing"),
+        ("groq", "line 8: output_usd_per_mtok='n/a' is not a number"),
+        (None, "line 11: provider is empty"),
+        ("cerebras", "line 12: output_usd_per_mtok is missing"),
     ]
 
 

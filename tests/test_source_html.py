@@ -101,7 +101,7 @@ def test_pages_fetched_over_http_and_parsed(tmp_path, http_server, http):
     ]
     assert legacy_page.rejections == []
     [failure] = errors.rejections
-    assert failure.reason == f"fetch failed: HttpError: GET {gone} answered HTTP 404: b'not here'"
+    assert failure.reason == f"fetch failed: HttpError: GET {gone} answered HTTP 404: 'not here'"
 
 
 def test_a_page_parsed_on_its_own_uses_default_hints():

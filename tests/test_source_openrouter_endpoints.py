@@ -65,7 +65,8 @@ def test_fetches_open_weight_models_endpoints_and_keeps_going_past_a_failure(api
     assert failure.provider_model_id == "qwen/qwen3-32b"
     assert failure.failed_check == "fetch"
     url = f"{api.base_url}/api/v1/models/qwen/qwen3-32b/endpoints"
-    assert failure.reason == f'fetch failed: HttpError: GET {url} answered HTTP 500: b\'{{"error": "upstream"}}\''
+    expected = f"GET {url} answered HTTP 500: '{{\"error\": \"upstream\"}}' (after 3 attempts)"
+    assert failure.reason == f"fetch failed: HttpError: {expected}"
     assert failure.record["url"] == url
 
 

@@ -14,17 +14,20 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from assets.analytics.figures import provider_prices_day_figures, spreads_day_figures, tracked
 from assets.keys import ALL_OBSERVATIONS, ANALYTICS_GROUP, COST_TRENDS, DAILY_SPREADS, MODEL_CATALOG, PROVIDER_PRICES
-from assets.metadata import chart_md, table_md
+from assets.metadata import chart_md, rows_md
 from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, partition_days
 from llmprices.analysis.monthly import MonthFit, TrendSettings, refit_month
 from llmprices.analysis.spreads import DEFAULT_SOURCE_PRECEDENCE, SpreadConfig, one_price_per_provider, spread_summary
 from llmprices.analysis.trends import SEED_ASSUMED_SIZES_B, TrendFit
 from llmprices.catalog.catalog import load_curated
+from llmprices.lake.query import connect
 from llmprices.lake.read import read_observations
 from llmprices.lake.store import Lake
-from llmprices.lake.tables import CATALOG, SPREADS, TREND_TABLES
+from llmprices.lake.tables import CATALOG, REPORT_FILE, REPORTS, SPREADS, TREND_TABLES
 from llmprices.lake.tables import PROVIDER_PRICES as PROVIDER_PRICES_TABLE
+from llmprices.report.monthly import monthly_report
 
 MODEL_PRICES = "model_prices"
 MIN_PRICE_FIT = "min_price_fit"
@@ -103,22 +106,22 @@ def provider_prices(context: dg.AssetExecutionContext, config: ProviderPricesCon
             "materialize the observations/<source> assets for these days first",
             allow_retries=False,
         )
+    sources = sorted(prices["source"].unique())
     for day in days:
         partition = PROVIDER_PRICES_TABLE.partition(snapshot_date=day)
-        lake.write_partition(
-            PROVIDER_PRICES_TABLE, partition, PROVIDER_PRICES_TABLE.from_frame(prices[prices["snapshot_date"] == day])
+        day_prices = prices[prices["snapshot_date"] == day]
+        lake.write_partition(PROVIDER_PRICES_TABLE, partition, PROVIDER_PRICES_TABLE.from_frame(day_prices))
+        unmatched = int(((observations["snapshot_date"] == day) & ~observations["model_matched"].astype(bool)).sum())
+        context.add_asset_metadata(
+            provider_prices_day_figures(day_prices, sources, unmatched), partition_key=day.isoformat()
         )
     left_out = [name for name, kept in (("OpenRouter resale", selection.include_openrouter_resale),
                                         ("quantized", selection.include_quantized), ("free", selection.include_free))
                 if not kept]  # fmt: skip
-    by_source = prices.groupby("source").size().rename_axis("source").reset_index(name="prices")
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(prices),
-            "days": len(days),
-            "days_without_prices": len(set(days) - set(prices["snapshot_date"])),
-            "unmatched_listings_left_out": len(observations) - len(matched),
-            "prices_by_source": table_md(by_source),
+            "run_days": len(days),
+            "run_days_without_prices": len(set(days) - set(prices["snapshot_date"])),
             "selection": "left out: "
             + (", ".join(left_out) or "nothing")
             + "; source precedence: "
@@ -151,12 +154,18 @@ def daily_spreads(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         )
     spreads = spread_summary(prices)
     for day in days:
-        lake.write_partition(
-            SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(spreads[spreads["snapshot_date"] == day])
-        )
-    metadata = _spreads_metadata(days, prices, spreads)
-    metadata["lake_path"] = lake.path(SPREADS)
-    return dg.MaterializeResult(metadata=metadata)
+        day_spreads = spreads[spreads["snapshot_date"] == day]
+        lake.write_partition(SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(day_spreads))
+        context.add_asset_metadata(spreads_day_figures(day_spreads), partition_key=day.isoformat())
+    latest = prices["snapshot_date"].max().isoformat()  # its chart: one per run keeps the event log small
+    context.add_asset_metadata({"provider_prices_chart": _provider_prices_chart(prices)}, partition_key=latest)
+    return dg.MaterializeResult(
+        metadata={
+            "run_days": len(days),
+            "run_days_without_prices": len(set(days) - set(prices["snapshot_date"])),
+            "lake_path": lake.path(SPREADS),
+        }
+    )
 
 
 def _provider_prices(lake: Lake, first: date, last: date) -> pd.DataFrame:
@@ -171,32 +180,11 @@ def _provider_prices(lake: Lake, first: date, last: date) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _spreads_metadata(days: list[date], prices: pd.DataFrame, spreads: pd.DataFrame) -> dict:
-    """Row counts, and for the run's latest priced day the most-served models and the price chart."""
+def _provider_prices_chart(prices: pd.DataFrame) -> dg.MetadataValue:
+    """The latest day's prices of the most-served models, per provider."""
     from llmprices.analysis import charts  # matplotlib loads only when a chart is drawn
 
-    latest = prices["snapshot_date"].max()
-    today = spreads[spreads["snapshot_date"] == latest].sort_values(["n_providers", "model"], ascending=[False, True])
-    competitive = today[today["n_providers"] >= 3]
-    headline = today.head(10)[
-        ["model", "n_providers", "min", "median", "max", "max_over_min", "cheapest_provider", "priciest_provider"]
-    ]
-    metadata = {
-        "dagster/row_count": len(spreads),
-        "days": len(days),
-        "days_without_prices": len(set(days) - set(prices["snapshot_date"])),
-        "latest_day": latest.isoformat(),
-        "models": len(today),
-        "models_with_3_providers": len(competitive),
-        "spreads": dg.MetadataValue.md(
-            f"**{latest}**, most-served models (USD per million tokens, 3:1 blend)\n\n"
-            + headline.to_markdown(index=False, floatfmt=".3g")
-        ),
-        "provider_prices_chart": chart_md("provider prices", charts.provider_price_chart(prices)),
-    }
-    if len(competitive):
-        metadata["median_max_over_min"] = round(float(competitive["max_over_min"].median()), 2)
-    return metadata
+    return chart_md("provider prices", charts.provider_price_chart(prices))
 
 
 def _trend_spec(name: str) -> dg.AssetSpec:
@@ -234,24 +222,46 @@ def cost_trends(context: dg.AssetExecutionContext, config: TrendsConfig):
     A ranged run refits its months in order."""
     lake = context.resources.lake.lake()
     catalog, catalog_source = _catalog(lake)
-    fits = []
-    for key in context.partition_keys:
+    for key in context.partition_keys:  # each month its own figures and charts
         month = key[:7]
         fit = refit_month(month, _month_prices(lake, month), catalog, _earlier_model_prices(lake, month),
                           config.settings())  # fmt: skip
         for name, frame in fit.tables.items():
             table = TREND_TABLES[name]
             lake.write_partition(table, table.partition(month=month), table.from_frame(frame))
-        fits.append(fit)
-    last = fits[-1]
-    for name, frame in last.tables.items():
-        metadata = {"dagster/row_count": len(frame), "months_refitted": len(fits), "month": last.month,
-                    "lake_path": lake.path(TREND_TABLES[name])}  # fmt: skip
-        if name == MIN_PRICE_FIT:
-            metadata |= _trends_metadata(last, config.min_providers) | {"catalog": catalog_source}
-        else:
-            metadata["preview"] = table_md(frame)
-        yield dg.MaterializeResult(asset_key=COST_TRENDS[name], metadata=metadata)
+        report = _write_report(lake, month)  # once the month's tables are all written
+        for name in fit.tables:
+            metadata = _month_metadata(name, fit, config.min_providers)
+            if name == MIN_PRICE_FIT:
+                metadata["report"] = dg.MetadataValue.path(report)  # the month's HTML report, in the lake
+            context.add_asset_metadata(metadata, asset_key=COST_TRENDS[name], partition_key=key)
+    for name, table in TREND_TABLES.items():
+        yield dg.MaterializeResult(
+            asset_key=COST_TRENDS[name],
+            metadata={
+                "run_months": len(context.partition_keys),
+                "catalog": catalog_source,
+                "lake_path": lake.path(table),
+            },  # fmt: skip
+        )
+
+
+def _month_metadata(name: str, result: MonthFit, min_providers: int) -> dict:
+    """What a month of `trends/<name>` shows: its rows, and the figures, tables and charts of its table."""
+    frame = result.tables[name]
+    metadata = {"dagster/row_count": len(frame), "month": result.month}
+    if name == MIN_PRICE_FIT:
+        return metadata | _trends_metadata(result, min_providers)
+    if name == MODEL_PRICES:
+        metadata |= tracked(frame, "price", "min_price")
+    return metadata | {"preview": rows_md(frame)}
+
+
+def _write_report(lake: Lake, month: str) -> str:
+    """The month's HTML report (`llmprices report`), written into the lake from its tables; its path."""
+    path = f"{lake.path(REPORTS, REPORTS.partition(month=month))}/{REPORT_FILE}"
+    lake.write_bytes_atomically(path, monthly_report(connect(lake.root_uri), month).encode())
+    return path
 
 
 def _catalog(lake: Lake) -> tuple[pd.DataFrame, str]:
@@ -314,7 +324,7 @@ def _trends_metadata(result: MonthFit, min_providers: int) -> dict:
         "annual_decline": ["model", "n_months", "factor", "factor_low", "factor_high"],
     }  # fmt: skip
     for name, columns in sections.items():
-        metadata[name] = table_md(tables[name][columns])
+        metadata[name] = rows_md(tables[name][columns])
     if len(tables["moe_placement"]):
         metadata["moe_chart"] = chart_md("MoE placement", charts.moe_chart(tables["moe_placement"], result.points, fit))
     return metadata

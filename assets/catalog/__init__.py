@@ -1,5 +1,6 @@
-"""The model catalog (`model_catalog`) and the model ids the matcher could not name (`unmatched_models`)."""
+"""The model catalog (`model_catalog`), the models first seen each day (`new_models`) and the model ids the
+matcher could not name (`unmatched_models`)."""
 
-from assets.catalog.assets import model_catalog, unmatched_models
+from assets.catalog.assets import CATALOG_ASSETS
 
-CATALOG_ASSETS = [model_catalog, unmatched_models]
+__all__ = ["CATALOG_ASSETS"]

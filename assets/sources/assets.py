@@ -17,10 +17,13 @@ from assets.keys import (
     source_resource_key,
 )
 from assets.partitions import DAILY_PARTITIONS, partition_days
-from assets.sources.landing import LandedRange, land_days
-from expectations.checks import evaluate_observation_checks, observation_check_specs
+from assets.sources.day_metadata import add_day_metadata, add_raw_day_metadata
+from assets.sources.landing import LandedRange, parse_and_validate
+from expectations.checks import evaluate_observation_checks, holds, observation_check_specs
+from llmprices.http import HttpError, PayloadTooLarge
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import OBSERVATIONS, RAW
+from llmprices.observations.write import WrittenDays, previous_row_count
 from llmprices.payloads import RawPayload
 from llmprices.sources.archive import ArchiveMissing, read_archive_day
 from llmprices.sources.base import SourceNotConfigured, SourceSpec
@@ -63,7 +66,7 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             except SourceNotConfigured as exc:
                 return "skipped", f"{day}: {exc}"
             except ArchiveMissing as exc:  # captures have gaps; the days that exist still land
-                return "no_capture", str(exc)
+                return "no_capture", (day, str(exc))
             return "landed", lake.write_raw(spec.name, day, payloads)
 
         days = partition_days(context)
@@ -75,9 +78,9 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         for kind, value in outcomes:
             {"landed": landed, "skipped": skipped, "no_capture": no_capture}[kind].append(value)
         if no_capture and not landed:
-            raise dg.Failure(f"{spec.name}: no capture for any day of the run: {no_capture[0]}", allow_retries=False)
+            raise dg.Failure(f"{spec.name}: no capture for any day of the run: {no_capture[0][1]}", allow_retries=False)
         if no_capture:
-            context.log.warning(f"{spec.name}: {len(no_capture)} day(s) have no capture: {no_capture[0]}")
+            context.log.warning(f"{spec.name}: {len(no_capture)} day(s) have no capture: {no_capture[0][1]}")
         if skipped:
             context.log.warning(f"{spec.name} is not configured; skipped: " + "; ".join(skipped))
             yield dg.AssetObservation(
@@ -85,16 +88,12 @@ def _raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 metadata={"status": "not configured", "reason": skipped[0]},
             )
         if landed:
-            entries = [entry for m in landed for entry in m.payloads]
+            add_raw_day_metadata(context, landed, no_capture)
             yield dg.MaterializeResult(
                 metadata={
-                    "days": len(landed),
-                    "payloads": len(entries),
-                    "bytes": sum(e["bytes"] for e in entries),
-                    "urls": dg.MetadataValue.md("\n".join(f"- `{e['url']}`" for e in entries[:10])),
-                    "sha256": entries[0]["sha256"] if len(entries) == 1 else f"{len(entries)} payloads",
+                    "run_days": len(landed),
+                    "run_days_without_capture": len(no_capture),
                     "path": lake.path(RAW, (("source", spec.name),)),
-                    "days_without_capture": len(no_capture),
                 }
             )
 
@@ -111,7 +110,12 @@ def _payloads_for(spec, source, context, config: RawFetchConfig, day: date) -> l
             "prices with a past date. Land past days from captures instead (run config `archive_dir`).",
             allow_retries=False,
         )
-    return source.fetch(context.resources.http.client())
+    try:
+        return source.fetch(context.resources.http.fetch_client())
+    except (HttpError, PayloadTooLarge) as exc:
+        # One line with the host and the reason. Not retried: the client already retried what could help,
+        # within the source's deadline, and refused credentials stay refused.
+        raise dg.Failure(f"{spec.name}: {exc}", allow_retries=False) from None
 
 
 def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
@@ -134,49 +138,55 @@ def _observations_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     def observations(context: dg.AssetExecutionContext):
         lake = context.resources.lake.lake()
         days = partition_days(context)
-        previous = _previous_row_count(lake, spec.name, days[0])
-        landed = land_days(lake, spec.name, days)
+        previous = previous_row_count(lake, spec.name, days[0])
+        landed = parse_and_validate(lake, spec.name, days)
         if landed.day_counts.empty:
             raise dg.Failure(
                 f"{spec.name}: nothing to parse: " + "; ".join(landed.missing_days[:5]), allow_retries=False
             )
-        yield from evaluate_observation_checks(key, landed.observations, landed.day_counts, previous)
-        yield dg.MaterializeResult(metadata=_metadata(lake, spec.name, landed, previous))
-        if landed.payload_errors:
+        checks = evaluate_observation_checks(key, landed.observations, landed.day_counts, previous)
+        written = landed.write(lake, holds(checks))  # a day a blocking check failed on is held back, unpublished
+        yield from checks
+        if written.published:
+            add_day_metadata(context, landed, checks, previous, written.held)  # each day its own counts and checks
+            yield dg.MaterializeResult(metadata=_run_metadata(lake, spec.name, landed, written))
+        problems = _problems(spec.name, landed, written)
+        if problems:
             raise dg.Failure(
-                f"{spec.name}: {len(landed.payload_errors)} payload(s) could not be read "
-                "(kept in raw/ and quarantine/)",
+                "; ".join(problems),
                 metadata={"errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in landed.payload_errors[:20]))},
             )
 
     return observations
 
 
-def _previous_row_count(lake: Lake, source: str, day: date) -> int | None:
-    """Rows of the source's latest partition before `day` (gaps happen), None if there is none."""
-    earlier = [d for d in lake.days_with_partition(OBSERVATIONS, source) if d < day]
-    if not earlier:
-        return None
-    return lake.row_count(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=max(earlier), source=source))
+def _problems(source: str, landed: LandedRange, written: WrittenDays) -> list[str]:
+    """What makes the step fail though good days were published: days not landed, payloads not read."""
+    problems = []
+    if written.without_rows:
+        days = ", ".join(d.isoformat() for d in written.without_rows[:10])
+        problems.append(f"{source}: {len(written.without_rows)} day(s) without a valid row, not landed ({days})")
+    if written.held and not written.published:
+        problems.append(f"{source}: every day held back by a blocking check (`llmprices accept` publishes one)")
+    if landed.payload_errors:
+        problems.append(
+            f"{source}: {len(landed.payload_errors)} payload(s) could not be read (kept in raw/ and quarantine/)"
+        )
+    return problems
 
 
-def _metadata(lake: Lake, source: str, landed: LandedRange, previous: int | None) -> dict:
-    valid, quarantined = landed.observations, landed.quarantined
-    reasons = quarantined["reason"].value_counts().head(8)
+def _run_metadata(lake: Lake, source: str, landed: LandedRange, written: WrittenDays) -> dict:
+    """What the run as a whole did (shown on each of its days, beside the day's own counts)."""
     metadata = {
-        "dagster/row_count": len(valid),
-        "days": len(landed.day_counts),
-        "payloads": landed.payloads,
-        "quarantined_rows": len(quarantined),
-        "providers": int(valid["provider"].nunique()),
-        "models": int(valid["model"].nunique()),
-        "model_coverage": dg.MetadataValue.float(round(float(valid["model_matched"].mean()), 4) if len(valid) else 0.0),
-        "previous_partition_rows": previous,
-        "quarantine_reasons": dg.MetadataValue.md(
-            reasons.rename_axis("reason").reset_index(name="rows").to_markdown(index=False) if len(reasons) else "none"
-        ),
+        "run_days": len(landed.day_counts),
+        "run_payloads": landed.payloads,
+        "run_published_rows": int(landed.day_counts[written.published].sum()),  # not the held-back days' rows
         "lake_path": lake.path(OBSERVATIONS) + f"/snapshot_date=*/source={source}/",
     }
+    if written.held:
+        metadata["run_held_back_days"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in written.held[:50]))
+    if written.without_rows:
+        metadata["run_days_without_rows"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in written.without_rows[:50]))
     if landed.missing_days:
-        metadata["days_without_raw"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in landed.missing_days[:50]))
+        metadata["run_days_without_raw"] = dg.MetadataValue.md("\n".join(f"- {d}" for d in landed.missing_days[:50]))
     return metadata

@@ -6,7 +6,9 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
+from assets.automation import AFTER_ANY_SOURCE_LANDS
 from assets.keys import ALL_OBSERVATIONS, COMPACTED_OBSERVATIONS, PRICE_CHANGES, PRICE_HISTORY, WAREHOUSE_GROUP
+from assets.metadata import rows_md
 from assets.partitions import DAILY_PARTITIONS, MONTHLY_PARTITIONS, partition_days
 from expectations.checks import ROW_COUNT_VS_PREVIOUS
 from expectations.suites import row_count_bounds
@@ -14,6 +16,7 @@ from llmprices.lake.compaction import compact_months, plan_reads
 from llmprices.lake.read import read_observations
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import CHANGES, HISTORY, OBSERVATIONS
+from llmprices.lake.tables import COMPACTED_OBSERVATIONS as COMPACTED_OBSERVATIONS_TABLE
 from llmprices.warehouse.changes import (
     CHANGE_COLUMNS,
     CHEAPEST_PROVIDER_CHANGED,
@@ -23,19 +26,10 @@ from llmprices.warehouse.changes import (
     changes_table,
     previous_day_with_data,
 )
-from llmprices.warehouse.history import history_intervals, history_summary, history_table
+from llmprices.warehouse.history import history_by_day, history_intervals, history_summary, history_table
 
 #: Moves shown in a `price_changes` materialization.
 BIGGEST_MOVES = 10
-
-#: Sources land independently (one run each, and some never do), so today's changes are recomputed after
-#: each one lands, without waiting for the missing ones. Older days are recomputed only when asked for.
-AFTER_ANY_SOURCE_LANDS = (
-    dg.AutomationCondition.in_latest_time_window()
-    & dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("after any source lands today")
 
 
 @dg.asset(
@@ -57,7 +51,10 @@ def price_history(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     for source in sorted(set(by_source) | set(lake.partition_values(HISTORY))):  # a source without rows: emptied
         rows = by_source.get(source, history.iloc[:0])
         lake.write_partition(HISTORY, HISTORY.partition(source=source), history_table(rows))
-    summary = history_summary(history, partition_days(context))
+    days = partition_days(context)
+    for day, figures in history_by_day(history, days).iterrows():  # each day what moved on it
+        context.add_asset_metadata({name: int(value) for name, value in figures.items()}, partition_key=day.isoformat())
+    summary = history_summary(history, days)
     return dg.MaterializeResult(
         metadata={"dagster/row_count": len(history), **summary, "lake_path": lake.path(HISTORY)}
     )
@@ -81,29 +78,35 @@ def price_changes(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     so does a source whose row count broke the `row_count_vs_previous` bounds (its changes are held back,
     not alerted: a broken scrape would read as everything delisted)."""
     lake = context.resources.lake.lake()
-    frames, compared_with, held_back = [], {}, {}
-    for day in partition_days(context):  # in order, one day at a time
-        compared_with[day.isoformat()] = {}
+    days = partition_days(context)
+    total = 0
+    for day in days:  # in order, one day at a time
+        frames, compared_with, held_back = [], {}, {}
         for source in _sources_of_day(lake, day):
             changes, previous_date, held = _write_changes(lake, source, day)
             frames += [changes] if len(changes) else []
-            compared_with[day.isoformat()][source] = previous_date.isoformat() if previous_date else None
+            compared_with[source] = previous_date.isoformat() if previous_date else None
             if held:
-                held_back[f"{day}/{source}"] = held
+                held_back[source] = held
                 context.log.warning(f"changes of {source} on {day} held back: {held}")
-    changes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CHANGE_COLUMNS)
+        changes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CHANGE_COLUMNS)
+        context.add_asset_metadata(_changes_metadata(changes, compared_with, held_back), partition_key=day.isoformat())
+        total += len(changes)
+    return dg.MaterializeResult(metadata={"run_days": len(days), "run_changes": total, "path": lake.path(CHANGES)})
+
+
+def _changes_metadata(changes: pd.DataFrame, compared_with: dict, held_back: dict) -> dict:
+    """A day's changes: how many of each kind, per source, the day each source was compared with, the sources
+    held back, and the biggest moves."""
     counts = changes.groupby(["source", "kind"]).size().unstack(fill_value=0).reindex(columns=list(KINDS), fill_value=0)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(changes),
-            **{kind: int(counts[kind].sum()) for kind in KINDS},
-            "changes_by_source": dg.MetadataValue.md(counts.to_markdown() if len(counts) else "no changes"),
-            "compared_with": dg.MetadataValue.json(compared_with),
-            "held_back": dg.MetadataValue.json(held_back),
-            "biggest_moves": dg.MetadataValue.md(_biggest_moves(changes)),
-            "path": lake.path(CHANGES),
-        }
-    )
+    return {
+        "dagster/row_count": len(changes),
+        **{kind: int(counts[kind].sum()) for kind in KINDS},
+        "changes_by_source": dg.MetadataValue.md(counts.to_markdown() if len(counts) else "no changes"),
+        "compared_with": dg.MetadataValue.json(compared_with),
+        "held_back": dg.MetadataValue.json(held_back),
+        "biggest_moves": dg.MetadataValue.md(_biggest_moves(changes)),
+    }
 
 
 def _sources_of_day(lake: Lake, day: date) -> list[str]:
@@ -144,7 +147,6 @@ def _biggest_moves(changes: pd.DataFrame) -> str:
     top = moves.loc[moves["relative_change"].abs().sort_values(ascending=False).index[:BIGGEST_MOVES]]
     table = pd.DataFrame(
         {
-            "day": top["snapshot_date"].astype(str),
             "source": top["source"],
             "kind": top["kind"],
             "listing": top["provider_model_id"] + top["variant"].map(lambda v: f" ({v})" if v else ""),
@@ -179,13 +181,14 @@ def compacted_observations(context: dg.AssetExecutionContext) -> dg.MaterializeR
             "months": [", ".join(c.months) for c in done],
             "refreshed from daily files": [", ".join(c.refreshed) for c in done],
             "rows": [c.rows for c in done],
-            "file": [c.path or "no daily files" for c in done],
+            "file": [c.path.rsplit("/", 1)[-1] if c.path else "no daily files" for c in done],
         }
     )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": sum(c.rows for c in done),
-            "years": dg.MetadataValue.md(years.to_markdown(index=False)),
+            "years": rows_md(years),
+            "lake_path": lake.path(COMPACTED_OBSERVATIONS_TABLE),
             "deleted_old_versions": sum(c.deleted_versions for c in done),
             "compacted_months": len(plan.compacted_months),
             "stale_months": ", ".join(plan.stale_months) or "none",

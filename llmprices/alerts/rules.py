@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from llmprices.alerts.alert import Alert
 from llmprices.alerts.sinks import EmailSink, JsonlSink, SlackSink, WebhookSink
-from llmprices.warehouse.changes import DELISTED, KINDS, LISTED
+from llmprices.warehouse.changes import ALERT_KINDS, DELISTED, KINDS, LISTED, NEW_MODEL
 
-Kind = Literal[tuple(KINDS)]
+Kind = Literal[tuple(ALERT_KINDS)]
 SinkConfig = Annotated[SlackSink | WebhookSink | EmailSink | JsonlSink, Field(discriminator="type")]
 
 
@@ -40,7 +40,8 @@ class Rule(BaseModel):
     """Which changes alert and where they go. Filters are glob patterns (`*`, `?`, `[...]`), case-insensitive.
 
     Thresholds apply to moves (`price_changed`, `cheapest_provider_changed`, on the blended price) and must all
-    hold; `listed` / `delisted` pass them, since they have no size.
+    hold; `listed` / `delisted` / `new_model` pass them, since they have no size. `new_model` is asked for by
+    name (it is not among the default kinds), and only it can be filtered on `open_weights`.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -48,6 +49,8 @@ class Rule(BaseModel):
     name: str = Field(min_length=1)
     sinks: list[str] = Field(min_length=1)
     kinds: list[Kind] = Field(default=list(KINDS), min_length=1)
+    #: `new_model` only: true for models whose weights are open (a source names their repo), false for others
+    open_weights: bool | None = None
     #: |new - old| / old of the blended price, e.g. 0.1 for 10% (a free listing getting a price is +inf)
     min_relative_change: float | None = Field(default=None, ge=0)
     #: |new - old| of the blended price in USD per million tokens
@@ -68,6 +71,8 @@ class Rule(BaseModel):
             and _any_match(self.providers, [change["provider"], change["previous_provider"]])
         ):
             return False
+        if change["kind"] == NEW_MODEL:
+            return self.open_weights is None or change.get("open_weights") == self.open_weights
         if change["kind"] in (LISTED, DELISTED):
             return True
         delta = change["new_blended_usd_per_mtok"] - change["old_blended_usd_per_mtok"]
@@ -76,6 +81,12 @@ class Rule(BaseModel):
         if self.min_relative_change is not None and not abs(change["relative_change"]) >= self.min_relative_change:
             return False  # written so that a NaN relative change never passes
         return self.min_absolute_change_usd_per_mtok is None or abs(delta) >= self.min_absolute_change_usd_per_mtok
+
+    @model_validator(mode="after")
+    def _open_weights_only_for_new_models(self) -> Rule:
+        if self.open_weights is not None and self.kinds != [NEW_MODEL]:
+            raise ValueError(f"rule {self.name!r}: `open_weights` filters new models only: set `kinds: [{NEW_MODEL}]`")
+        return self
 
 
 class AlertConfig(BaseModel):
@@ -115,10 +126,13 @@ def load_config(path: str | Path) -> AlertConfig:
     except (OSError, yaml.YAMLError) as exc:
         raise AlertConfigError(f"alert rules {path}: cannot read: {exc}") from None
     try:
-        return AlertConfig.model_validate(document)
+        config = AlertConfig.model_validate(document)
     except ValidationError as exc:
         problems = "; ".join(_problem(e) for e in exc.errors())
         raise AlertConfigError(f"alert rules {path}: {problems}") from None
+    for sink in config.sinks.values():
+        sink.register_secrets()
+    return config
 
 
 def alert_id(rule: str, sink: str, change_id: str) -> str:

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llmprices.alerts.alert import Alert
-from llmprices.http import REDACTED, HttpClient, HttpError, keep_url_out_of_logs
-from llmprices.warehouse.changes import CHEAPEST_PROVIDER_CHANGED, DELISTED, LISTED
+from llmprices.http import REDACTED, HttpClient, HttpError, register_secret
+from llmprices.warehouse.changes import CHEAPEST_PROVIDER_CHANGED, DELISTED, LISTED, NEW_MODEL
 
 #: A receiver's answer is read (to finish the exchange) up to this size.
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -52,6 +52,13 @@ class Sink(BaseModel):
     def secret_envs(self) -> list[str]:
         """Names of the environment variables whose values must never be shown."""
         return []
+
+    def register_secrets(self) -> None:
+        """Register the secret values this sink reads (see `llmprices.http.redact`), so no error, log line or
+        stored string of any part of the project can show them."""
+        for name in self.secret_envs():
+            if os.environ.get(name):
+                register_secret(os.environ[name])
 
     def redact(self, text: str) -> str:
         """`text` with every secret value masked; a URL keeps its host, and its path is masked on its own too,
@@ -164,6 +171,7 @@ def message_subject(alert: Alert) -> str:
         LISTED: "new listing",
         DELISTED: "delisted",
         CHEAPEST_PROVIDER_CHANGED: f"cheapest provider now {c['provider']}",
+        NEW_MODEL: f"new {'open-weight ' if c.get('open_weights') else ''}model, {_size(c)}",
     }.get(c["kind"], f"price {_relative(c)}")
     return f"[LLM prices] {c['model']} on {c['source']}: {what}"
 
@@ -173,6 +181,13 @@ def message_text(alert: Alert) -> str:
     listing = f"{c['provider_model_id']}{' (' + c['variant'] + ')' if c['variant'] else ''} at {c['provider']}"
     old = f"input {_usd(c['old_input_usd_per_mtok'])}, output {_usd(c['old_output_usd_per_mtok'])}"
     new = f"input {_usd(c['new_input_usd_per_mtok'])}, output {_usd(c['new_output_usd_per_mtok'])}"
+    if c["kind"] == NEW_MODEL:
+        repo = f", weights at https://huggingface.co/{c['hf_repo']}" if c.get("hf_repo") else ""
+        body = (
+            f"New model {c['model']} ({_size(c)}{repo}), listed by {c['sources']}; cheapest: {listing}: {new} per "
+            "million tokens."
+        )
+        return f"{body} [{c['source']}, first seen {c['snapshot_date']}; rule {alert.rule}]"
     if c["kind"] == LISTED:
         body = f"New listing: {listing}: {new} per million tokens."
     elif c["kind"] == DELISTED:
@@ -200,6 +215,15 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
+def _size(change: dict[str, Any]) -> str:
+    """`35B total, 3B active (name)`, or `size unknown`."""
+    total, active = change.get("params_total_b"), change.get("params_active_b")
+    if total is None:
+        return "size unknown"
+    active_part = f", {active:g}B active" if active is not None and active != total else ""
+    return f"{total:g}B total{active_part} ({change.get('params_source')})"
+
+
 def _usd(value: float | None) -> str:
     """4 significant digits, never in exponent notation ($0.0000125, not $1.25e-05)."""
     return "-" if value is None else f"${Decimal(f'{value:.4g}'):f}"
@@ -223,7 +247,7 @@ def _post_json(url: str, body: dict[str, Any], headers: dict[str, str], timeout_
     """POST once; a failure says what happened (the status, or the kind of network failure), never the URL."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise DeliveryError("the webhook URL is not an http(s) URL")
-    keep_url_out_of_logs(url)
+    register_secret(url)
     http = HttpClient(max_retries=0, max_payload_bytes=MAX_ANSWER_BYTES)
     try:
         http.post_json(url, body, headers=headers, timeout_s=timeout_s)

@@ -1,8 +1,8 @@
 """The seed's charts as small PNGs (bytes), for Dagster asset metadata and the report.
 
 Figures are built on `matplotlib.figure.Figure` and rendered by the Agg canvas without pyplot, so
-there is no global figure state to leak between runs or threads. 6x4 inches at 80 dpi keeps a chart
-around 20-40 KB, small enough to inline as base64 in metadata.
+there is no global figure state to leak between runs or threads. 10x6 inches at 100 dpi (1000x600 px) is
+what the Dagster UI shows at full size, big enough to read its labels.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from llmprices.analysis.spreads import latest_day
 from llmprices.analysis.trends import TrendFit
 
-FIGSIZE = (6.0, 4.0)
-DPI = 80
+FIGSIZE = (10.0, 6.0)
+DPI = 100
 
 
 def _figure() -> Figure:

@@ -1,16 +1,25 @@
-"""Parameter counts from the Hugging Face Hub, for models the curated table has no count for.
+"""Parameter counts of any open-weight repo from the Hugging Face Hub, with no curated row needed.
 
-Two sources, in order of trust: the `safetensors` summary of the Hub's model info (exact, but absent on
-some repos and several-fold too low on packed quantized repos, where one int32/uint8 element holds
-2-8 weights), then a count computed from `config.json`. Only the config knows which parameters a
-token actually uses, so the active count of a mixture-of-experts model always comes from it.
+Two documents per repo, as the Hub serves them: the model API (`GET {api}/models/{repo}`: the
+`safetensors` summary, `cardData.license`, `createdAt`, `gated`) and the raw `config.json`
+(`GET {files}/{repo}/resolve/main/config.json`). The safetensors total is the truth about what the
+checkpoint holds, but is absent on some repos and several-fold too low on packed quantized ones (one
+int32/uint8 element holds 2-8 weights). Only the config (`config_count`) says which weights a token uses
+and what the checkpoint holds besides the language model, so:
+
+    total   = safetensors total - MTP heads (when the checkpoint holds them)
+    active  = total - routed experts a token does not use - vision/audio towers
+    vision  = the towers (`params_vision_b`), counted apart
+
+and without a usable summary every figure comes from the config (`params_source = "computed from config"`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from llmprices.catalog.config_count import ConfigCount, count_config
 from llmprices.http import HttpClient, HttpError, PayloadTooLarge
 
 DEFAULT_API_BASE = "https://huggingface.co/api"
@@ -21,27 +30,28 @@ FILES_BASE_ENV = "HF_HUB_FILES_BASE"
 PACKED_DTYPES = frozenset({"I32", "U32", "I16", "U16", "U8"})
 #: packed elements above this share of the total mean the summary counts storage, not weights
 MAX_PACKED_SHARE = 0.01
-
-
-@dataclass(frozen=True)
-class ParamCount:
-    total: int
-    active: int
-    is_moe: bool
+#: a config count this far from the safetensors total gets a note: the config or its reading is off
+DIFFERS_BEYOND = 0.05
 
 
 @dataclass(frozen=True)
 class HubParams:
-    """What the Hub says about one repo; counts in billions, None when it could not tell."""
+    """What the Hub says about one repo; counts in billions, None where it could not tell."""
 
     repo: str
-    params_total_b: float | None
-    params_active_b: float | None
+    params_total_b: float | None  # the whole checkpoint without MTP heads: language model + towers
+    params_active_b: float | None  # per text token: the language model with the experts a token uses
     is_moe: bool | None
     params_source: str | None  # "hub safetensors" or "computed from config"
-    license: str | None
-    created: str | None  # the repo's creation date, YYYY-MM-DD
+    license: str | None = None
+    created: str | None = None  # the repo's creation date, YYYY-MM-DD
+    params_vision_b: float | None = None  # vision/audio towers inside the total (0 for text-only models)
+    params_effective_b: float | None = None  # Gemma 3n's effective size; None elsewhere
+    architecture: str | None = None  # the counting rule of `config_count` used
+    gated: bool | None = None
     notes: tuple[str, ...] = ()
+    #: whether the Hub answered at all (an HTTP status, even a 404) for either document
+    answered: bool = True
 
 
 def safetensors_total(info: dict) -> tuple[int | None, str | None]:
@@ -57,87 +67,79 @@ def safetensors_total(info: dict) -> tuple[int | None, str | None]:
     return total, None
 
 
-def _text_config(config: dict) -> dict:
-    """Vision-language configs nest the language model under `text_config`; top-level keys fill gaps."""
-    return {**config, **(config.get("text_config") or {})}
+def _billions(n: int | None) -> float | None:
+    return None if n is None else round(n / 1e9, 2)
 
 
-def _attention_params(c: dict) -> int:
-    hidden, heads = c["hidden_size"], c["num_attention_heads"]
-    if c.get("kv_lora_rank"):  # DeepSeek multi-head latent attention: low-rank q and kv projections
-        nope, rope, v_dim = c["qk_nope_head_dim"], c["qk_rope_head_dim"], c["v_head_dim"]
-        q_rank, kv_rank = c.get("q_lora_rank"), c["kv_lora_rank"]
-        q = hidden * q_rank + q_rank + q_rank * heads * (nope + rope) if q_rank else hidden * heads * (nope + rope)
-        kv = hidden * (kv_rank + rope) + kv_rank + kv_rank * heads * (nope + v_dim)
-        return q + kv + heads * v_dim * hidden
-    head_dim = c.get("head_dim") or hidden // heads
-    kv_heads = c.get("num_key_value_heads") or heads
-    return 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim
+def _split_stored(stored: int, counted: ConfigCount, config: dict) -> tuple[int, int, int, tuple[str, ...]]:
+    """(total, active, towers, notes) of a checkpoint holding `stored` parameters, split by the config's count.
 
-
-def count_params(config: dict) -> ParamCount:
-    """Total and active parameters of a decoder from its config.json (gated MLPs; biases ignored).
-
-    Covers the MoE spellings of Mixtral (`num_local_experts`), DeepSeek (`n_routed_experts`,
-    `n_shared_experts`, `first_k_dense_replace`, `moe_layer_freq`) and Qwen-MoE (`num_experts`,
-    `shared_expert_intermediate_size`, `decoder_sparse_step`, `mlp_only_layers`). DeepSeek's
-    multi-token-prediction layers are left out, as the published counts do.
-    """
-    c = _text_config(config)
-    hidden, layers, vocab = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"]
-    embeddings = vocab * hidden * (1 if c.get("tie_word_embeddings", False) else 2)
-    per_layer_fixed = _attention_params(c) + 2 * hidden  # attention and its two norms
-    dense_mlp = 3 * hidden * c["intermediate_size"]
-    experts = c.get("num_local_experts") or c.get("n_routed_experts") or c.get("num_experts") or 0
-    total = active = embeddings + hidden + layers * per_layer_fixed  # + the final norm
-    if not experts:
-        total += layers * dense_mlp
-        return ParamCount(total, total, False)
-    expert = 3 * hidden * (c.get("moe_intermediate_size") or c["intermediate_size"])
-    shared = (c.get("n_shared_experts") or 0) * expert
-    if c.get("shared_expert_intermediate_size"):
-        shared += 3 * hidden * c["shared_expert_intermediate_size"] + hidden  # and its sigmoid gate
-    router = hidden * experts
-    first_dense, freq = c.get("first_k_dense_replace") or 0, c.get("moe_layer_freq") or 1
-    step, mlp_only = c.get("decoder_sparse_step") or 1, set(c.get("mlp_only_layers") or ())
-    moe_layers = sum(
-        1 for i in range(layers) if i >= first_dense and i % freq == 0 and (i + 1) % step == 0 and i not in mlp_only
-    )
-    total += (layers - moe_layers) * dense_mlp + moe_layers * (experts * expert + shared + router)
-    active += (layers - moe_layers) * dense_mlp + moe_layers * (c["num_experts_per_tok"] * expert + shared + router)
-    return ParamCount(total, active, True)
+    The checkpoint may hold MTP heads the published counts leave out: the layout (none, the heads, the heads
+    with their own embedding copies) that best explains `stored` is taken out. Towers no rule counts (Gemma
+    3n's MobileNet and audio encoder) are what the stored total holds beyond the counted language model."""
+    notes: tuple[str, ...] = ()
+    layouts = [0, counted.mtp, *counted.mtp_alternatives] if counted.mtp else [0]
+    mtp = min(layouts, key=lambda m: abs(stored - m - counted.total))
+    total = stored - mtp
+    if mtp:
+        notes += (f"MTP heads ({_billions(mtp)}B) left out of the total",)
+    towers = counted.vision
+    has_towers = any(isinstance(config.get(key), dict) for key in ("vision_config", "audio_config"))
+    if has_towers and not towers and total > counted.language_total:
+        towers = total - counted.language_total
+        notes += ("vision/audio towers = safetensors total minus the counted language model",)
+    gap = (total - counted.language_total - towers) / total
+    if abs(gap) > DIFFERS_BEYOND:
+        notes += (f"config count {_billions(counted.total)}B differs from safetensors by {gap:+.1%}",)
+    return total, total - counted.inactive_experts - towers, towers, notes
 
 
 def hub_params(repo: str, info: dict, config: dict | None, notes: tuple[str, ...] = ()) -> HubParams:
-    """Combine a model-info document and a config.json (None if unavailable) into one HubParams."""
-    total, refusal = safetensors_total(info)
+    """Combine a model-info document and a config.json (None if unavailable) into one HubParams: the
+    safetensors total split by the config's count, else every figure from the config."""
+    stored, refusal = safetensors_total(info)
     notes += (refusal,) if refusal else ()
-    computed = count_params(config) if config else None
-    source = "hub safetensors" if total else None
-    if total is None and computed:
-        total, source = computed.total, "computed from config"
-    active = (computed.active if computed.is_moe else total) if computed else None
+    counted = None
+    if config:
+        try:
+            counted = count_config(config)
+        except (KeyError, TypeError, ZeroDivisionError) as exc:
+            notes += (f"config not counted: {type(exc).__name__} {exc}",)
+    total = active = towers = source = None
+    if stored:
+        total, source = stored, "hub safetensors"
+        if counted:
+            total, active, towers, split_notes = _split_stored(stored, counted, config)
+            notes += split_notes
+    elif counted:
+        total, active, towers, source = counted.total, counted.language_active, counted.vision, "computed from config"
     card = info.get("cardData") or {}
-    license_ = card.get("license") if isinstance(card.get("license"), str) else None
     created = info.get("createdAt")
     return HubParams(
         repo=repo,
-        params_total_b=round(total / 1e9, 2) if total else None,
-        params_active_b=round(active / 1e9, 2) if active else None,
-        is_moe=computed.is_moe if computed else None,
+        params_total_b=_billions(total),
+        params_active_b=_billions(active),
+        is_moe=counted.is_moe if counted else None,
         params_source=source,
-        license=license_,
+        license=card.get("license") if isinstance(card.get("license"), str) else None,
         created=created[:10] if isinstance(created, str) else None,
+        params_vision_b=_billions(towers),
+        params_effective_b=_billions(counted.effective) if counted else None,
+        architecture=counted.architecture if counted else None,
+        gated=bool(info["gated"]) if "gated" in info else None,
         notes=notes,
     )
 
 
-def _get_json(http: HttpClient, url: str) -> tuple[dict | None, str | None]:
+def _get_json(http: HttpClient, url: str) -> tuple[dict | None, str | None, bool]:
+    """(document, None, True), or (None, why, whether the server answered at all)."""
     try:
         document = json.loads(http.get(url).body)
-    except (HttpError, PayloadTooLarge, ValueError) as exc:
-        return None, f"GET {url} failed: {exc}"
-    return (document, None) if isinstance(document, dict) else (None, f"GET {url}: not a JSON object")
+    except HttpError as exc:
+        return None, f"GET {url} failed: {exc}", exc.status is not None
+    except (PayloadTooLarge, ValueError) as exc:
+        return None, f"GET {url} failed: {exc}", True
+    return (document, None, True) if isinstance(document, dict) else (None, f"GET {url}: not a JSON object", True)
 
 
 def fetch_hub_params(
@@ -148,7 +150,7 @@ def fetch_hub_params(
     Failures (gated repos answer 401 for config.json, removed repos 404) become notes, not errors, so
     one bad repo does not stop a catalog refresh.
     """
-    info, info_error = _get_json(http, f"{api_base.rstrip('/')}/models/{repo}")
-    config, config_error = _get_json(http, f"{files_base.rstrip('/')}/{repo}/resolve/main/config.json")
+    info, info_error, info_answered = _get_json(http, f"{api_base.rstrip('/')}/models/{repo}")
+    config, config_error, config_answered = _get_json(http, f"{files_base.rstrip('/')}/{repo}/resolve/main/config.json")
     notes = tuple(error for error in (info_error, config_error) if error)
-    return hub_params(repo, info or {}, config, notes)
+    return replace(hub_params(repo, info or {}, config, notes), answered=info_answered or config_answered)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -55,7 +56,9 @@ _KEY_DROP_RE = re.compile(r"[-_\s]+|(?<![a-z0-9])v(?=\d)")  # and the `v` of `-v
 
 @dataclass(frozen=True)
 class ModelMatch:
-    """A resolved id: `model` is canonical (None when unknown), `normalized` stands in for it then."""
+    """A resolved id: `model` is canonical (None when unknown), `normalized` stands in for it then: the
+    normalized repo when the source names one (OpenRouter's `z-ai/glm-5` and the HF router's `zai-org/GLM-5`
+    are both `zai-org/glm-5`), else the normalized id."""
 
     model: str | None
     model_variant: str | None
@@ -124,14 +127,20 @@ class Matcher:
     @classmethod
     def from_files(cls, models_csv: Path = MODELS_CSV, aliases_yaml: Path = ALIASES_YAML) -> Matcher:
         """The curated table's ids and Hub repos, plus `aliases.yaml` (alias -> canonical id)."""
-        spellings: dict[str, list[str]] = {}
         with open(models_csv, newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                spellings[row["model"]] = [row["hf_repo"]] if row["hf_repo"] else []
-        aliases = (yaml.safe_load(aliases_yaml.read_text(encoding="utf-8")) or {}).get("aliases") or {}
+            rows = [(row["model"], row["hf_repo"]) for row in csv.DictReader(handle)]
+        try:
+            return cls.from_rows(rows, read_aliases(aliases_yaml))
+        except ValueError as exc:
+            raise ValueError(f"{aliases_yaml}: {exc}, not in {models_csv.name}") from None
+
+    @classmethod
+    def from_rows(cls, models: Iterable[tuple[str, str | None]], aliases: Mapping[str, str]) -> Matcher:
+        """(model, hf_repo) pairs of a curated table, and aliases (alias -> one of those models)."""
+        spellings: dict[str, list[str]] = {model: [repo] if repo else [] for model, repo in models}
         for alias, model in aliases.items():
             if model not in spellings:
-                raise ValueError(f"{aliases_yaml}: alias {alias!r} points to {model!r}, not in {models_csv.name}")
+                raise ValueError(f"alias {alias!r} points to {model!r}")
             spellings[model].append(str(alias))
         return cls(spellings)
 
@@ -163,8 +172,15 @@ class Matcher:
         normalized = f"{parsed.namespace}/{name}" if parsed.namespace else name
         if hint:  # the source's own statement of the repo beats our reading of its id
             model = self._match(_parse(hint))[0] or model
+            if model is None:  # and names an unknown model the same way in every source that states it
+                normalized = self._resolve(hint, None, None).normalized
         variant = "+".join(([parsed.tag] if parsed.tag else []) + list(tokens)) or None
         return ModelMatch(model, variant, normalized)
+
+
+def read_aliases(path: Path = ALIASES_YAML) -> dict[str, str]:
+    """`aliases.yaml` as {alias: canonical model}."""
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("aliases") or {}
 
 
 @cache

@@ -23,10 +23,13 @@ def read_day_source_table(
     first_day: date | None = None,
     last_day: date | None = None,
     sources: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Rows of a snapshot_date/source-partitioned table, with both hive columns, filtered by day and source."""
+    """Rows of a snapshot_date/source-partitioned table, with both hive columns, filtered by day and source;
+    only `columns` (file or hive ones) when given."""
+    columns = list(columns) if columns is not None else None
     if not lake.partition_values(table):
-        return table.full_schema.empty_table().to_pandas()
+        return table.full_schema.empty_table().select(columns or table.full_schema.names).to_pandas()
     dataset = ds.dataset(
         lake.path(table), filesystem=lake.fs, format="parquet", partitioning=table.hive_partitioning,
         schema=table.full_schema, exclude_invalid_files=False,
@@ -39,11 +42,17 @@ def read_day_source_table(
     ):
         if clause is not None:
             condition = clause if condition is None else condition & clause
-    return dataset.to_table(filter=condition).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    rows = dataset.to_table(filter=condition, columns=columns)
+    return rows.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
 def read_observations(
-    lake: Lake, first_day: date | None = None, last_day: date | None = None, sources: Sequence[str] | None = None
+    lake: Lake,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    sources: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Observations of the given days (inclusive) and sources, with `snapshot_date` and `source`."""
-    return read_day_source_table(lake, OBSERVATIONS, first_day, last_day, sources)
+    """Observations of the given days (inclusive) and sources, with `snapshot_date` and `source` (or only
+    `columns`)."""
+    return read_day_source_table(lake, OBSERVATIONS, first_day, last_day, sources, columns)

@@ -12,12 +12,14 @@ naming the current one, switched in one atomic write. Which tables exist, and ho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -33,6 +35,11 @@ LAKE_URI_ENV = "PRICE_LAKE_URI"
 
 PART_FILE = "part-0.parquet"
 MANIFEST = "manifest.json"
+TMP_PREFIX = ".tmp-"
+#: A partition file under this size may hold no row (an empty one is ~3.4 KiB of schema); above it, it has rows.
+MAYBE_EMPTY_BYTES = 16 * 1024
+#: Leftovers (temp files, files no manifest names) younger than this are not swept: another writer's, maybe.
+LEFTOVER_GRACE = timedelta(hours=1)
 
 #: Daily files of one month as a compaction manifest records them: path relative to `observations/` -> [size, mtime ns].
 DailyFiles = dict[str, list]
@@ -135,16 +142,38 @@ class Lake:
 
     # -- atomic files ---------------------------------------------------------------------------
     def write_bytes_atomically(self, path: str, data: bytes) -> None:
+        """Write a file whole or not at all: a temp file renamed over it (on an object store, one upload, visible
+        whole when it completes). A failed write (disk full, read-only) takes its temp file with it; one a killed
+        process left is swept by the next write of the folder (`sweep_leftovers`)."""
         directory = path.rsplit("/", 1)[0]
         if not self._local:  # an object becomes visible whole when its upload completes; no folders to make
             with self.fs.open_output_stream(path) as out:
                 out.write(data)
             return
         self.fs.create_dir(directory, recursive=True)
-        tmp = f"{directory}/.tmp-{uuid.uuid4().hex}"
-        with self.fs.open_output_stream(tmp) as out:
-            out.write(data)
-        self.fs.move(tmp, path)  # rename(2): atomic on one filesystem
+        tmp = f"{directory}/{TMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            with self.fs.open_output_stream(tmp) as out:
+                out.write(data)
+            self.fs.move(tmp, path)  # rename(2): atomic on one filesystem
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self.fs.delete_file(tmp)
+            raise
+
+    def sweep_leftovers(self, directory: str, keep: set[str] = frozenset(), *, now: float | None = None) -> list[str]:
+        """Delete what failed or concurrent writes left in `directory` once older than LEFTOVER_GRACE: temp
+        files, and files not in `keep` (those its current manifest or partition file names). Younger ones may be
+        another writer's, about to be published; they are swept by a later write."""
+        cutoff = (time.time() if now is None else now) - LEFTOVER_GRACE.total_seconds()
+        swept = []
+        for info in self._file_infos(directory):
+            if info.path in keep or info.mtime is None or info.mtime.timestamp() > cutoff:
+                continue
+            with contextlib.suppress(FileNotFoundError):  # a concurrent sweep got it first
+                self.fs.delete_file(info.path)
+                swept.append(info.path)
+        return swept
 
     def _read_json(self, path: str) -> dict | None:
         if not self._exists(path):
@@ -155,10 +184,13 @@ class Lake:
         return self.fs.get_file_info(path).type != pafs.FileType.NotFound
 
     def _files_in(self, directory: str) -> list[str]:
+        return [info.path for info in self._file_infos(directory)]
+
+    def _file_infos(self, directory: str) -> list[pafs.FileInfo]:
         if not self._exists(directory):
             return []
         infos = self.fs.get_file_info(pafs.FileSelector(directory, recursive=True))
-        return [info.path for info in infos if info.type == pafs.FileType.File]
+        return [info for info in infos if info.type == pafs.FileType.File]
 
     # -- parquet partitions ---------------------------------------------------------------------
     def write_partition(self, table: Table, partition: Partition, data: pa.Table) -> str:
@@ -169,9 +201,18 @@ class Lake:
         pq.write_table(data, sink, compression="zstd")
         self.write_bytes_atomically(target, sink.getvalue().to_pybytes())
         for stale in self._files_in(directory):
-            if stale != target and not stale.rsplit("/", 1)[-1].startswith(".tmp-"):
+            if stale != target and not _is_temp(stale):
                 self.fs.delete_file(stale)
+        self.sweep_leftovers(directory, {target})
         return target
+
+    def delete_partition(self, table: Table, partition: Partition) -> bool:
+        """Remove a partition's files (readers then see no such partition); False if it had none."""
+        files = self._files_in(self.path(table, partition))
+        for file in files:
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.delete_file(file)
+        return bool(files)
 
     def read_partition(self, table: Table, partition: Partition) -> pa.Table | None:
         """One partition's rows (without the hive columns), or None if it was never written."""
@@ -198,44 +239,61 @@ class Lake:
 
     def days_with_partition(self, table: Table, source: str) -> set[date]:
         """Days that have a `<table>/snapshot_date=D/source=<source>/` partition, in one listing."""
+        return set(self._day_files(table, source))
+
+    def days_with_rows(self, table: Table, source: str) -> set[date]:
+        """Days whose partition holds rows. From the same listing: only a file small enough to be empty has its
+        footer read (an empty partition's file is a few KiB of schema; a day with rows is far larger)."""
+        return {
+            day
+            for day, info in self._day_files(table, source).items()
+            if info.size is None
+            or info.size >= MAYBE_EMPTY_BYTES
+            or pq.ParquetFile(pa.BufferReader(self.read_file(info.path))).metadata.num_rows
+        }
+
+    def _day_files(self, table: Table, source: str) -> dict[date, pafs.FileInfo]:
         root = self.path(table)
         if not self._exists(root):
-            return set()
+            return {}
         infos = self.fs.get_file_info(pafs.FileSelector(root, recursive=True))
         suffix = f"/source={source}/{PART_FILE}"
         return {
-            date.fromisoformat(info.path[: -len(suffix)].rsplit("snapshot_date=", 1)[1])
+            date.fromisoformat(info.path[: -len(suffix)].rsplit("snapshot_date=", 1)[1]): info
             for info in infos
             if info.path.endswith(suffix)
         }
 
     # -- raw payload archive --------------------------------------------------------------------
     def write_raw(self, source: str, day: date, payloads: Iterable[RawPayload]) -> RawManifest:
-        """Keep payloads exactly as received, then the manifest that points at them (written last)."""
+        """Keep payloads exactly as received, then publish them with their manifest in one atomic write.
+
+        Each payload is stored under a name carrying its content hash (`models.<sha256 prefix>.json`), so two
+        writers of one day never overwrite each other's files: whichever manifest lands last names files holding
+        exactly what it says. Files no manifest names are swept once older than LEFTOVER_GRACE.
+        """
         partition = raw_partition(source, day)
         directory = self.path(RAW, partition)
         entries = []
         for payload in payloads:
-            relative = _safe_relative(payload.name)
-            self.write_bytes_atomically(f"{directory}/{relative}", payload.body)
+            sha256 = payload.sha256
+            file = _hashed(_safe_relative(payload.name), sha256)
+            self.write_bytes_atomically(f"{directory}/{file}", payload.body)
             entries.append(
                 {
                     "name": payload.name,
-                    "file": relative,
+                    "file": file,
                     "url": payload.url,
                     "http_status": payload.http_status,
                     "fetched_at": payload.fetched_at.isoformat(),
-                    "sha256": payload.sha256,
+                    "sha256": sha256,
                     "bytes": len(payload.body),
                 }
             )
         written = RawManifest(source=source, snapshot_date=day, payloads=entries)
         manifest_path = f"{directory}/{MANIFEST}"
         self.write_bytes_atomically(manifest_path, written.to_json())
-        keep = {manifest_path} | {f"{directory}/{e['file']}" for e in entries}
-        for stale in self._files_in(directory):
-            if stale not in keep and not stale.rsplit("/", 1)[-1].startswith(".tmp-"):
-                self.fs.delete_file(stale)
+        self.sweep_leftovers(directory, {manifest_path} | {f"{directory}/{e['file']}" for e in entries})
         return written
 
     def read_raw_manifest(self, source: str, day: date) -> RawManifest | None:
@@ -291,6 +349,18 @@ class Lake:
 
 def raw_partition(source: str, day: date) -> Partition:
     return RAW.partition(source=source, snapshot_date=day)
+
+
+def _hashed(relative: str, sha256: str) -> str:
+    """`models.json` -> `models.<first 16 hex of its sha256>.json`: a payload's file, named by its content."""
+    folder, _, file = relative.rpartition("/")
+    stem, dot, suffix = file.partition(".")
+    named = f"{stem}.{sha256[:16]}{dot}{suffix}" if stem else f"{file}.{sha256[:16]}"
+    return f"{folder}/{named}" if folder else named
+
+
+def _is_temp(path: str) -> bool:
+    return path.rsplit("/", 1)[-1].startswith(TMP_PREFIX)
 
 
 def _safe_relative(name: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -118,6 +119,10 @@ OBSERVATIONS = Table(
             pa.field("throughput_tps", pa.float64()),
             pa.field("uptime_pct", pa.float64()),
             pa.field("raw_sha256", pa.string(), nullable=False),
+            # -- the model's identity as the source states it (issue 12) --
+            #: the Hugging Face repo the source names for the listing (OpenRouter `hugging_face_id`, the HF
+            #: router's repo id); null when it names none, and in partitions written before the column existed
+            pa.field("model_hint", pa.string()),
         ]
     ),
     "one row per listing (source, provider, provider_model_id, variant) and day, validated",
@@ -140,7 +145,26 @@ QUARANTINE = Table(
     "records kept out of observations, with the reason, the check that failed and the original record",
 )
 
+#: A day of observations that failed a blocking check: kept whole, apart from `observations`, which readers never
+#: see it in, until a person accepts it (`llmprices accept SOURCE DAY`) or the next good run of the day replaces it.
+HELD_OBSERVATIONS = Table(
+    "held/observations",
+    ("snapshot_date", "source"),
+    pa.schema(
+        [
+            *OBSERVATIONS.schema,
+            pa.field("held_check", pa.string(), nullable=False),
+            pa.field("held_reason", pa.string(), nullable=False),
+        ]
+    ),
+    "days of observations held back by a failed blocking check (`held_check`, `held_reason`), not published",
+    view="held_observations",
+)
+
 # -- catalog -----------------------------------------------------------------------------------------
+#: A model's sizes in billions of parameters, as the Hub's answers and new models carry them.
+SIZE_COLUMNS = ("params_total_b", "params_active_b", "params_vision_b", "params_effective_b")
+
 CATALOG = Table(
     "catalog",
     (),
@@ -158,9 +182,69 @@ CATALOG = Table(
             ("hf_repo", pa.large_string()),
             ("params_source", pa.large_string()),
             ("source_url", pa.large_string()),
+            #: vision/audio towers inside params_total_b (0: text-only); never part of params_active_b
+            ("params_vision_b", pa.float64()),
+            #: Gemma 3n's "effective" size (`e4b`): the blocks without per-layer embeddings
+            ("params_effective_b", pa.float64()),
+            #: what the name says about size (`35b-a3b`, `8x7b`), kept whoever sized the model
+            ("name_token", pa.large_string()),
+            ("curated", pa.bool_()),
+            #: first and last day any source listed the model; null for curated models never observed
+            ("first_seen", pa.date32()),
+            ("last_seen", pa.date32()),
+            ("sources", pa.large_string()),
         ]
     ),
-    "one row per canonical model: creator, parameter counts (total, active), MoE, openness, license",
+    "one row per model curated or observed: creator, parameter counts (total, active), MoE, openness, license",
+)
+
+#: The Hub's answers, kept so that offline runs reuse them and a refresh asks only for repos it has none for.
+HUB_PARAMS = Table(
+    "hub_params",
+    (),
+    pa.schema(
+        [
+            pa.field("repo", pa.string(), nullable=False),
+            pa.field("asked_at", pa.timestamp("us", tz="UTC"), nullable=False),
+            *[pa.field(name, pa.float64()) for name in SIZE_COLUMNS],
+            ("is_moe", pa.bool_()),
+            ("params_source", pa.string()),
+            ("architecture", pa.string()),
+            ("license", pa.string()),
+            ("created", pa.string()),
+            ("gated", pa.bool_()),
+            #: what went wrong or was adjusted (a 404, a refused summary, MTP heads left out), one per line
+            ("notes", pa.string()),
+        ]
+    ),
+    "one row per Hugging Face repo asked: its sizes as the Hub gave them, and when it was asked",
+)
+
+NEW_MODELS = Table(
+    "new_models",
+    ("snapshot_date",),
+    pa.schema(
+        [
+            ("model", pa.string()),
+            ("hf_repo", pa.string()),
+            ("open_weights", pa.bool_()),
+            *[pa.field(name, pa.float64()) for name in SIZE_COLUMNS],
+            ("is_moe", pa.bool_()),
+            ("params_source", pa.string()),
+            ("name_token", pa.string()),
+            ("curated", pa.bool_()),
+            #: whether the Hub had been asked for `hf_repo` when the row was written
+            ("hub_asked", pa.bool_()),
+            ("sources", pa.string()),
+            ("providers", pa.string()),
+            #: the day's first listing of the model (source order, then id) and its price
+            ("source", pa.string()),
+            ("provider", pa.string()),
+            ("provider_model_id", pa.string()),
+            *_prices("input_usd_per_mtok", "output_usd_per_mtok", "blended_usd_per_mtok"),
+        ]
+    ),
+    "the models any source listed for the first time that day, with how they were sized",
 )
 
 UNMATCHED_MODELS = Table(
@@ -360,14 +444,25 @@ ALERTS = Table(
     "every delivery event of the alerts about a day's changes, in order; an alert's status is its last row",
 )
 
+# -- reports -----------------------------------------------------------------------------------------
+#: The month's HTML report (`llmprices.report.monthly`), `reports/month=YYYY-MM/report.html`, written by
+#: `cost_trends`: a page for people, not a table to query (so it is not in `TABLES`).
+REPORTS = Table(
+    "reports", ("month",), None, "the month's report: one self-contained HTML file (charts and tables inline)"
+)
+REPORT_FILE = "report.html"
+
 #: Every table with files readers query, by name.
 TABLES: Mapping[str, Table] = {
     table.name: table
     for table in (
         OBSERVATIONS,
         QUARANTINE,
+        HELD_OBSERVATIONS,
         CATALOG,
         UNMATCHED_MODELS,
+        HUB_PARAMS,
+        NEW_MODELS,
         HISTORY,
         CHANGES,
         PROVIDER_PRICES,
@@ -379,5 +474,23 @@ TABLES: Mapping[str, Table] = {
 
 
 def blended_usd_per_mtok(input_price, output_price):
-    """The seed's 3:1 input:output blend per million tokens (scalars or arrays)."""
-    return (3 * input_price + output_price) / 4
+    """The seed's 3:1 input:output blend per million tokens (scalars or arrays; NaN gives NaN), without float
+    arithmetic's noise: 0.12 and 0.30 blend to 0.165, not 0.16499999999999998.
+
+    The float blend is within a few units of the 16th significant digit of the exact decimal one; rounded to 15
+    significant digits (what a quoted price carries, `llmprices.sources.prices`) it is the exact blend, which of
+    quoted prices has fewer digits than that (tests check it against decimal arithmetic on real payloads).
+    """
+    blend = (3 * np.asarray(input_price, dtype=float) + np.asarray(output_price, dtype=float)) / 4
+    rounded = round_significant(blend, 15)
+    return float(rounded) if rounded.ndim == 0 else rounded
+
+
+def round_significant(values, digits: int) -> np.ndarray:
+    """`values` rounded to `digits` significant digits, vectorized: the integer of `digits` digits, divided by a
+    power of ten (exact up to 10^22, so the quotient is the float nearest that decimal); 0 and NaN stay."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(values))))
+        rounded = np.rint(values * scale) / scale
+    return np.where(np.isfinite(rounded), rounded, values)

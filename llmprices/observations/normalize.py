@@ -72,6 +72,7 @@ def _listing_row(listing: Listing, observed_at, sha: str) -> tuple:
         listing.throughput_tps,
         listing.uptime_pct,
         sha,
+        listing.model_hint or None,
     )
 
 

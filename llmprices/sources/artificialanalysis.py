@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from llmprices.http import HttpClient
+from llmprices.http import HttpClient, redact, register_secret
 from llmprices.payloads import RawPayload
 from llmprices.sources.base import Listing, ParsedPayload, Rejection, SourceNotConfigured, SourceSpec
 from llmprices.sources.common import data_list, disambiguate_variants, number_or_none
@@ -30,9 +30,9 @@ def fetch(http: HttpClient, api_base: str = DEFAULT_API_BASE, api_key: str = "")
         raise SourceNotConfigured(
             f"set {API_KEY_ENV} (a free key from https://artificialanalysis.ai/) to fetch Artificial Analysis"
         )
+    register_secret(key)  # a server may echo it (a 401's body): it never reaches an error, a log or the lake
     response = http.get(f"{api_base.rstrip('/')}/data/llms/models", headers={"x-api-key": key})
-    url = response.url.replace(key, "***")  # the key is sent as a header; never keep it even if echoed
-    return [RawPayload.from_response(PAYLOAD_NAME, response, url)]
+    return [RawPayload.from_response(PAYLOAD_NAME, response, redact(response.url))]
 
 
 def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:

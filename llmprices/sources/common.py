@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
 
-from llmprices.http import HttpClient
+from llmprices.http import FetchDeadlineExceeded, HttpClient, redact
 from llmprices.payloads import RawPayload
 from llmprices.sources.base import Listing, PayloadError, Rejection
 
 FETCH_ERRORS_NAME = "fetch_errors.json"
+#: A path part longer than this (bytes) is named by its hash: file systems refuse names over 255 bytes.
+MAX_PART_BYTES = 200
 
 
 def load_json(payload: RawPayload) -> object:
@@ -31,14 +35,19 @@ def data_list(payload: RawPayload) -> list:
     return document["data"]
 
 
+#: The lake's integers are int64.
+MAX_INT = 2**63 - 1
+
+
 def int_or_none(value: object) -> int | None:
-    """A positive-or-zero integer field (a JSON int, or a float with no fraction), else None."""
+    """A positive-or-zero integer field (a JSON int, or a float with no fraction) that fits the lake's int64,
+    else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_INT:
+        return value
     return None
 
 
@@ -90,15 +99,18 @@ def fetch_many(
     """GET each (name, url) with at most `http.max_concurrency` requests in flight.
 
     Returns the payloads in the order asked and, separately, the failures as {name, url, error}:
-    one URL failing (after the client's retries) never loses the others.
+    one URL failing (after the client's retries) never loses the others. Past the client's deadline the
+    whole fetch fails (FetchDeadlineExceeded).
     """
 
     def one(item: tuple[str, str]) -> RawPayload | dict:
         name, url = item
         try:
             response = http.get(url, headers=headers)
+        except FetchDeadlineExceeded:
+            raise  # the whole fetch is out of time: it fails, rather than land a part of the day
         except Exception as exc:  # noqa: BLE001 - any failure of one URL is recorded, not raised
-            return {"name": name, "url": url, "error": f"{type(exc).__name__}: {exc}"}
+            return {"name": name, "url": redact(url), "error": redact(f"{type(exc).__name__}: {exc}")}
         return RawPayload.from_response(name, response)
 
     if not urls:
@@ -135,3 +147,30 @@ def fetch_error_rejections(payload: RawPayload, provider: str | None = None) -> 
 
 def is_fetch_errors(payload: RawPayload) -> bool:
     return payload.name.rsplit("/", 1)[-1] == FETCH_ERRORS_NAME
+
+
+def encoded_path(identifier: str) -> str:
+    """An id taken from a payload as a relative path, for a request URL or a payload name.
+
+    Each `/`-separated part is percent-encoded (`:` kept), `.`/`..` and empty parts are encoded too (`%2E`, `%`:
+    forms `quote` never yields, so distinct ids stay distinct), and a part too long for a file name is named by its
+    hash: whatever the id, the path stays inside the folder or URL path it is put in.
+    """
+    parts = []
+    for part in identifier.split("/"):
+        encoded = quote(part, safe=":")
+        if not encoded:
+            encoded = "%"
+        elif set(encoded) == {"."}:
+            encoded = "%2E" * len(encoded)
+        if len(encoded.encode()) > MAX_PART_BYTES:
+            encoded = "sha256-" + hashlib.sha256(part.encode()).hexdigest()
+        parts.append(encoded)
+    return "/".join(parts)
+
+
+def same_origin(url: str, base: str) -> bool:
+    """`url` is on `base`'s scheme, host and port, under its path: where a source was configured to fetch."""
+    target, home = urlsplit(url), urlsplit(base)
+    prefix = home.path.rstrip("/") + "/"
+    return (target.scheme, target.netloc) == (home.scheme, home.netloc) and (target.path + "/").startswith(prefix)

@@ -2,8 +2,8 @@
 
 Header: `snapshot_date,provider,model,input_usd_per_mtok,output_usd_per_mtok`, optionally
 `quantization` and `context_length` (any order; other columns are ignored). The CLI splits a file by
-`snapshot_date` with `split_csv_by_day` and lands each day's lines, byte for byte, as that day's raw
-payload, so the parser sees one day at a time.
+`snapshot_date` with `split_csv_by_day` and lands each day's lines, byte for byte and at their line numbers
+in the file, as that day's raw payload, so the parser sees one day at a time and cites the file's lines.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import date
 
 from llmprices.payloads import RawPayload
 from llmprices.sources.base import Listing, ParsedPayload, PayloadError, Rejection, SourceSpec
+from llmprices.sources.common import MAX_INT
 from llmprices.sources.prices import BadPrice, usd_per_mtok
 from llmprices.sources.providers import canonical_provider
 
@@ -23,20 +24,27 @@ OPTIONAL_COLUMNS = ("quantization", "context_length")
 
 
 def split_csv_by_day(data: bytes) -> dict[date, bytes]:
-    """{day: the header line + that day's lines}, each line byte-exact as in `data`, in file order.
+    """{day: the file with only that day's records}, in day order.
 
-    Blank lines are dropped; a quoted field spanning lines stays with its record. A `snapshot_date`
-    that is not YYYY-MM-DD raises ValueError naming the line.
+    A day's payload is the header, then every line of the file in its place: that day's lines byte-exact,
+    the other days' lines (and blank ones) left empty. Line N of a day's payload is line N of the file, so a
+    quarantine reason's "line N" points into the file the user wrote. A quoted field spanning lines stays
+    with its record. A header without the required columns, or a `snapshot_date` that is not YYYY-MM-DD, raises
+    ValueError naming the line (so a file is refused before anything lands).
     """
     records = _physical_records(data)
     if not records:
         return {}
     header_line, header = records[0][1], _fields(*records[0])
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
-    if "snapshot_date" not in names:
-        raise ValueError(f"line 1: the header has no snapshot_date column (columns: {header})")
+    missing = [column for column in REQUIRED_COLUMNS if column not in names]
+    if missing:
+        raise ValueError(
+            f"line 1: the header lacks {', '.join(missing)} (it has {','.join(header)}); a price CSV's header "
+            f"names {','.join(REQUIRED_COLUMNS)}, optionally {','.join(OPTIONAL_COLUMNS)}, in any order"
+        )
     date_index = names.index("snapshot_date")
-    by_day: dict[date, list[bytes]] = {}
+    by_day: dict[date, list[tuple[int, bytes]]] = {}
     for line_number, raw in records[1:]:
         fields = _fields(line_number, raw)
         if not any(f.strip() for f in fields):
@@ -46,15 +54,24 @@ def split_csv_by_day(data: bytes) -> dict[date, bytes]:
             day = date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"line {line_number}: snapshot_date {value!r} is not a YYYY-MM-DD date") from None
-        by_day.setdefault(day, []).append(raw)
-    if not header_line.endswith(b"\n"):
-        header_line += b"\r\n" if b"\r\n" in data else b"\n"
-    return {day: header_line + b"".join(_terminated(lines)) for day, lines in sorted(by_day.items())}
+        by_day.setdefault(day, []).append((line_number, raw))
+    newline = b"\r\n" if b"\r\n" in data else b"\n"
+    return {day: _in_place(header_line, lines, newline) for day, lines in sorted(by_day.items())}
 
 
-def _terminated(lines: list[bytes]) -> list[bytes]:
-    """The last line of a file may lack its newline; give it one when another line follows it."""
-    return [line if line.endswith(b"\n") or i == len(lines) - 1 else line + b"\n" for i, line in enumerate(lines)]
+def _in_place(header_line: bytes, records: list[tuple[int, bytes]], newline: bytes) -> bytes:
+    """The header and `records` (first line number, bytes) each on its own line number, empty lines between."""
+    out, next_line = [_terminated(header_line, newline)], 2
+    for line_number, raw in records:
+        out.append(newline * (line_number - next_line))
+        out.append(_terminated(raw, newline))
+        next_line = line_number + len(raw.splitlines())
+    return b"".join(out)
+
+
+def _terminated(line: bytes, newline: bytes) -> bytes:
+    """The file's last line may lack its newline; a payload's lines all end with one."""
+    return line if line.endswith(b"\n") else line + newline
 
 
 def _physical_records(data: bytes) -> list[tuple[int, bytes]]:
@@ -148,7 +165,9 @@ def _parse_row(row: list[str], line: int, index: dict[str, int], day: date, pars
         try:
             context_length = int(context_text.replace(",", "").replace("_", ""))
         except ValueError:
-            reject(f"context_length={context_text!r} is not an integer")
+            context_length = None
+        if context_length is None or not 0 <= context_length <= MAX_INT:
+            reject(f"context_length={context_text!r} is not a whole number of tokens")
             return
     quantization = (values.get("quantization") or "").lower() or None
     key = (provider, model, quantization or "")

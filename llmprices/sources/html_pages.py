@@ -74,6 +74,9 @@ class PageConfig:
         for required in ("provider", "url"):
             if not isinstance(raw.get(required), str) or not raw[required].strip():
                 raise ValueError(f"{where}: `{required}` is required")
+        wrong = sorted(key for key, value in raw.items() if value is not None and not isinstance(value, str))
+        if wrong:
+            raise ValueError(f"{where}: page setting(s) {wrong} must be text")
         if raw.get("unit") is not None and raw["unit"] not in UNITS:
             raise ValueError(f"{where}: unit {raw['unit']!r} is not one of {sorted(UNITS)}")
         return cls(**{k: v for k, v in raw.items() if v is not None})

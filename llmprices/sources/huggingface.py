@@ -61,7 +61,7 @@ def _parse_provider(model_id: str, entry: object, parsed: ParsedPayload) -> List
         parsed.rejections.append(Rejection("provider entry has no `provider` name", record, None, model_id))
         return None
     provider = canonical_provider(entry["provider"])
-    if entry.get("status") not in LIVE_STATUSES:
+    if not any(entry.get("status") == status for status in LIVE_STATUSES):  # any JSON value, lists included
         reason = f"provider status {entry.get('status')!r} is not live"
         parsed.rejections.append(Rejection(reason, record, provider, model_id))
         return None

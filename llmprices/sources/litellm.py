@@ -41,10 +41,14 @@ def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:
             raise PayloadError(f"{payload.name} is not a JSON object of model entries (got {type(document).__name__})")
         parsed = ParsedPayload(payload)
         for key, entry in document.items():
-            if key in DOCUMENTATION_KEYS or not isinstance(entry, dict) or entry.get("mode") not in LLM_MODES:
+            if key in DOCUMENTATION_KEYS or not isinstance(entry, dict) or not _is_llm(entry.get("mode")):
                 continue
             _parse_entry(key, entry, parsed)
         yield parsed
+
+
+def _is_llm(mode: object) -> bool:
+    return isinstance(mode, str) and mode in LLM_MODES
 
 
 def _parse_entry(key: str, entry: dict, parsed: ParsedPayload) -> None:

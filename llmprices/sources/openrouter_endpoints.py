@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from urllib.parse import quote
 
 from llmprices.http import HttpClient
 from llmprices.payloads import RawPayload
@@ -18,6 +17,7 @@ from llmprices.sources.base import Listing, ParsedPayload, PayloadError, Rejecti
 from llmprices.sources.common import (
     data_list,
     disambiguate_variants,
+    encoded_path,
     fetch_error_rejections,
     fetch_errors_payload,
     fetch_many,
@@ -27,25 +27,31 @@ from llmprices.sources.common import (
     number_or_none,
 )
 from llmprices.sources.openrouter import DEFAULT_API_BASE
-from llmprices.sources.openrouter import fetch as fetch_models_pages
+from llmprices.sources.openrouter import fetch_pages as fetch_models_pages
 from llmprices.sources.prices import PER_TOKEN, BadPrice, decimal_amount, usd_per_mtok
 from llmprices.sources.providers import canonical_provider
 
 SOURCE_NAME = "openrouter_endpoints"
+UNSAFE_ID = "not requested: the model id has an empty, `.` or `..` part, which would leave the API's path"
 
 
 def fetch(http: HttpClient, api_base: str = DEFAULT_API_BASE, extra_models: Sequence[str] = ()) -> list[RawPayload]:
     """OpenRouter's `/models` pages, then the endpoints of every open-weight model on them and of
     `extra_models` (OpenRouter ids, `author/slug`, to fetch even without a hugging_face_id)."""
     base = api_base.rstrip("/")
-    model_pages = fetch_models_pages(http, base)
+    model_pages, failures = fetch_models_pages(http, base)
     models = select_models([m for page in model_pages for m in data_list(page)], extra_models)
-    requests = [(endpoints_payload_name(m), f"{base}/models/{quote(m, safe='/:')}/endpoints") for m in models]
-    payloads, failures = fetch_many(http, requests)
+    # HTTP clients and servers resolve `..` even percent-encoded: such an id is never asked for
+    unsafe = [m for m in models if any(part in ("", ".", "..") for part in m.split("/"))]
+    failures += [{"name": endpoints_payload_name(m), "model": m, "error": UNSAFE_ID} for m in unsafe]
+    models = [m for m in models if m not in unsafe]
+    requests = [(endpoints_payload_name(m), f"{base}/models/{encoded_path(m)}/endpoints") for m in models]
+    payloads, endpoint_failures = fetch_many(http, requests)
+    by_name = dict(zip([name for name, _ in requests], models, strict=True))
+    for failure in endpoint_failures:
+        failure["model"] = by_name[failure["name"]]
+    failures += endpoint_failures
     if failures:
-        by_name = dict(zip([name for name, _ in requests], models, strict=True))
-        for failure in failures:
-            failure["model"] = by_name[failure["name"]]
         payloads.append(fetch_errors_payload(f"{base}/models", failures))
     return model_pages + payloads
 
@@ -61,7 +67,8 @@ def select_models(records: list, extra_models: Sequence[str]) -> list[str]:
 
 
 def endpoints_payload_name(model_id: str) -> str:
-    return f"endpoints/{model_id}.json"
+    """`endpoints/{author}/{slug}.json`, derived from the id so that no id can name a file outside `endpoints/`."""
+    return f"endpoints/{encoded_path(model_id)}.json"
 
 
 def parse(payloads: list[RawPayload], day: date) -> Iterator[ParsedPayload]:

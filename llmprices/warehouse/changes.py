@@ -37,6 +37,11 @@ LISTED = "listed"
 DELISTED = "delisted"
 CHEAPEST_PROVIDER_CHANGED = "cheapest_provider_changed"
 KINDS = (PRICE_CHANGED, LISTED, DELISTED, CHEAPEST_PROVIDER_CHANGED)
+#: A model no source listed before (a `new_models/` row), alerted like a change; not a row of `changes/`.
+NEW_MODEL = "new_model"
+ALERT_KINDS = (*KINDS, NEW_MODEL)
+#: What a `new_model` change says besides the change columns.
+NEW_MODEL_FACTS = ["hf_repo", "open_weights", "params_total_b", "params_active_b", "params_source", "sources"]
 
 #: Columns of the frame `changes_between` returns (the file columns plus the hive ones).
 CHANGE_COLUMNS = ["snapshot_date", "source", *CHANGES.schema.names]
@@ -99,6 +104,35 @@ def change_id(source: str, snapshot_date: date, kind: str, *subject: str) -> str
     """A stable id of a change: what it is about, never its prices (see the module docstring)."""
     identity = json.dumps([source, snapshot_date.isoformat(), kind, *subject])
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def new_model_changes(new_models: pd.DataFrame) -> pd.DataFrame:
+    """`new_models/` rows (with `snapshot_date`) as changes of kind `new_model`, for the alert rules: the
+    change columns (the model's cheapest listing that day as the listing, its price as the new price) and
+    `NEW_MODEL_FACTS`. The id hashes the model and the day only, so it stays the same whichever source
+    lists the model first, and however often the day is recomputed."""
+    frame = pd.DataFrame(
+        {
+            "snapshot_date": new_models["snapshot_date"],
+            "source": new_models["source"],
+            "previous_date": None,
+            "kind": NEW_MODEL,
+            "model": new_models["model"],
+            "provider": new_models["provider"],
+            "provider_model_id": new_models["provider_model_id"],
+            "variant": "",
+            "previous_provider": None,
+            **{f"old_{price}": float("nan") for price in _PRICES},
+            **{f"new_{price}": new_models[price].astype("float64") for price in _PRICES},
+            "relative_change": float("nan"),
+            "change_id": [
+                change_id("new_models", day, NEW_MODEL, model)
+                for day, model in zip(new_models["snapshot_date"], new_models["model"], strict=True)
+            ],
+        },
+        index=new_models.index,
+    )
+    return pd.concat([frame[CHANGE_COLUMNS], new_models[NEW_MODEL_FACTS]], axis=1).reset_index(drop=True)
 
 
 def _listings(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -68,11 +68,29 @@ def history_table(intervals: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(intervals[HISTORY.schema.names], schema=HISTORY.schema, preserve_index=False)
 
 
+def _follows_previous(history: pd.DataFrame) -> np.ndarray:
+    """Per interval: whether it starts the day its listing's previous one ends (a change, not a (re)listing)."""
+    return _same_as_previous(history, KEY) & (history["valid_from"] == history["valid_to"].shift()).to_numpy()
+
+
+def history_by_day(history: pd.DataFrame, days: list[date]) -> pd.DataFrame:
+    """Per day of `days` (the index): intervals opened and closed that day, and the changes among the opened."""
+    index = pd.Index(days, name="day")
+    return pd.DataFrame(
+        {
+            "intervals_opened": history.groupby("valid_from").size().reindex(index, fill_value=0),
+            "intervals_closed": history.groupby("valid_to").size().reindex(index, fill_value=0),
+            "changes": history[_follows_previous(history)].groupby("valid_from").size().reindex(index, fill_value=0),
+        },
+        index=index,
+    )
+
+
 def history_summary(history: pd.DataFrame, days: list[date]) -> dict[str, int]:
     """Size of the table, and what moved on `days`: intervals opened and closed, and changes (an interval
     that starts the day its listing's previous one ends: a new price, or a new model match)."""
     opened = history["valid_from"].isin(days)
-    follows = _same_as_previous(history, KEY) & (history["valid_from"] == history["valid_to"].shift()).to_numpy()
+    follows = _follows_previous(history)
     return {
         "intervals": len(history),
         "open_intervals": int(history["valid_to"].isna().sum()),
