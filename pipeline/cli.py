@@ -238,12 +238,13 @@ def _demo(args) -> int:
         the_days = {"first": first, "last": last, "lake_uri": lake}
         alerts = {"alerts": {"rules_file": _demo_alert_rules(lake)}}
         offline_catalog = {"model_catalog": {"config": {"enrich_from_hub": False}}}
+        offline_new_models = {"new_models": {"config": {"ask_hub": False}}}
         results = runs.execute_all(  # each reads only what the ingest landed: side by side
             [
                 job_launch(CATALOG_REFRESH, lake_uri=lake, ops_config=offline_catalog),
                 job_launch(DAILY_HISTORY, **the_days),
                 job_launch(DAILY_ANALYTICS, **the_days),
-                job_launch(PRICE_ALERTS, **the_days, resource_config=alerts),
+                job_launch(PRICE_ALERTS, **the_days, resource_config=alerts, ops_config=offline_new_models),
                 job_launch(MONTHLY_COMPACTION, first=month, lake_uri=lake),
             ]
         )

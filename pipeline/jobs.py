@@ -8,6 +8,7 @@ from assets.keys import (
     COST_TRENDS,
     DAILY_SPREADS,
     MODEL_CATALOG,
+    NEW_MODELS,
     OBSERVATIONS_GROUP,
     PRICE_CHANGES,
     PRICE_HISTORY,
@@ -56,10 +57,11 @@ price_changes_backfill = dg.define_asset_job(
 )
 price_alerts = dg.define_asset_job(
     PRICE_ALERTS,
-    selection=dg.AssetSelection.assets(PRICE_CHANGES, ALERT_DELIVERIES),
+    selection=dg.AssetSelection.assets(PRICE_CHANGES, NEW_MODELS, ALERT_DELIVERIES),
     partitions_def=DAILY_PARTITIONS,
-    description="Recompute price changes over a day range and deliver their alerts (the automation sensor does "
-    "this for today as sources land; alerts older than the rules' expire_after_days are recorded expired, unsent).",
+    description="Recompute price changes and new models over a day range and deliver their alerts (the automation "
+    "sensor does this for today as sources land; alerts older than the rules' expire_after_days are recorded "
+    "expired, unsent).",
 )
 catalog_refresh = dg.define_asset_job(
     CATALOG_REFRESH,

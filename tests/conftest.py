@@ -4,6 +4,7 @@ skipped with the reason when their binaries or libraries are not installed."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -170,6 +171,109 @@ def redis_server() -> Iterator[RedisServer]:
         pytest.skip("redis-server not installed (apt-get install redis-server)")
     with RedisServer() as server:
         yield server
+
+
+@dataclass
+class SocketServer:
+    """A raw TCP server on 127.0.0.1 that answers as `handle(conn)` says: for the servers `http.server` cannot
+    play (one that trickles a byte at a time, one that accepts and never answers)."""
+
+    base_url: str
+    host_port: str
+    connections: int = 0
+
+
+@pytest.fixture
+def socket_server() -> Iterator[Callable[[Callable], SocketServer]]:
+    import socket
+
+    listeners, stop = [], threading.Event()
+
+    def start(handle: Callable) -> SocketServer:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.settimeout(0.2)
+        listeners.append(listener)
+        port = listener.getsockname()[1]
+        state = SocketServer(base_url=f"http://127.0.0.1:{port}", host_port=f"127.0.0.1:{port}")
+
+        def serve_one(conn) -> None:
+            with conn:
+                try:
+                    conn.recv(65536)  # the request
+                    handle(conn)
+                except OSError:
+                    pass  # the client gave up: what these servers are for
+
+        def accept_loop() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                state.connections += 1
+                threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+
+        threading.Thread(target=accept_loop, daemon=True).start()
+        return state
+
+    try:
+        yield start
+    finally:
+        stop.set()
+        for listener in listeners:
+            listener.close()
+
+
+def hang(conn) -> None:
+    """Accept the request and never answer (until the test ends)."""
+    conn.settimeout(120)
+    with contextlib.suppress(OSError):
+        conn.recv(1)
+
+
+def trickle(conn, every_s: float = 0.2, length: int = 10_000) -> None:
+    """Answer 200 with a body of `length` bytes, one byte every `every_s` seconds."""
+    import time
+
+    conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\nContent-Type: application/json\r\n\r\n".encode())
+    for _ in range(length):
+        conn.sendall(b" ")
+        time.sleep(every_s)
+
+
+HUB_FIXTURES = FIXTURES / "hub"
+
+
+@pytest.fixture
+def hub_server(http_server: LocalServer) -> LocalServer:
+    """The local server answering like the Hugging Face Hub from `fixtures/hub/` (provenance in its README):
+    model info at `/api/models/{repo}`, files at `/{repo}/resolve/main/config.json`; other repos are 404s."""
+    for info in (HUB_FIXTURES / "api" / "models").glob("*/*.json"):
+        repo = f"{info.parent.name}/{info.stem}"
+        http_server.add_file(f"/api/models/{repo}", info)
+        config = HUB_FIXTURES / "files" / repo / "config.json"
+        if config.is_file():
+            http_server.add_file(f"/{repo}/resolve/main/config.json", config)
+    return http_server
+
+
+@dataclass(frozen=True)
+class DemoLake:
+    """A lake `llmprices demo` built (every asset over the shipped captures), with its home and what it printed."""
+
+    path: Path
+    home: Path
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def demo_lake(demo_ui) -> DemoLake:
+    """The lake `llmprices demo` built beside `llmprices ui` (once for the session, as the README says to run
+    them): read it, never write to it."""
+    assert demo_ui.demo.returncode == 0, demo_ui.demo.stdout + demo_ui.demo.stderr
+    return DemoLake(demo_ui.lake, demo_ui.home, demo_ui.demo.stdout)
 
 
 # -- the Dagster UI over the demo lake, as a user opens it ----------------------------------------------------

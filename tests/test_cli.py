@@ -33,7 +33,7 @@ def test_demo_runs_the_whole_pipeline_offline_and_shows_rows_checks_and_spreads(
     assert out.count(" passed") == 18  # 3 checks x 6 sources
     spread = next(line for line in out.splitlines() if line.strip().startswith("meta-llama/llama-3.1-70b-instruct"))
     assert spread.split()[1:6] == ["11", "0.165", "0.540", "2.895", "17.5"]
-    assert "Open the UI:                llmprices ui --lake demo-lake" in out
+    assert "Open the UI:         llmprices ui --lake demo-lake" in out
     for job in DEMO_JOBS - {"daily_ingest"}:
         assert f"{job} succeeded" in " ".join(out.split())
     changes = [line.split() for line in out.splitlines() if " 2025-01-14 " in line and "listed" in line]
@@ -65,7 +65,7 @@ def test_demo_runs_the_whole_pipeline_offline_and_shows_rows_checks_and_spreads(
     [(changed,)] = duckdb.sql(f"select count(*) from {scan(demo_ui.lake, 'changes')}").fetchall()
     alerts = [json.loads(line) for line in (demo_ui.folder / "demo-lake-alerts.jsonl").read_text().splitlines()]
     assert len(alerts) == changed > 0 and {a["rule"] for a in alerts} == {"every-change"}
-    assert f"Alerts delivered to:        {demo_ui.folder / 'demo-lake-alerts.jsonl'}" in out
+    assert f"Alerts delivered to: {demo_ui.folder / 'demo-lake-alerts.jsonl'}" in out
 
 
 def test_import_csv_lands_each_day_and_quarantines_bad_lines(tmp_path):

@@ -65,17 +65,21 @@ def test_a_killed_cli_run_is_marked_failed_by_the_next_cli_start(socket_server, 
 
 
 DELIVER = """
+import os
 import sys
+from pathlib import Path
 import dagster as dg
 from assets.alerts.assets import alert_deliveries
 from pipeline.monitoring import process_tags
 from pipeline.resources import AlertsResource, LakeResource
+from pipeline.runner import home_instance
 
-result = dg.materialize(
-    [alert_deliveries], partition_key=sys.argv[3], instance=dg.DagsterInstance.get(), tags=process_tags(),
-    resources={"lake": LakeResource(root_uri=sys.argv[1]), "alerts": AlertsResource(rules_file=sys.argv[2])},
-    raise_on_error=False,
-)
+with home_instance(Path(os.environ["DAGSTER_HOME"])) as instance:  # as `llmprices` opens it
+    result = dg.materialize(
+        [alert_deliveries], partition_key=sys.argv[3], instance=instance, tags=process_tags(),
+        resources={"lake": LakeResource(root_uri=sys.argv[1]), "alerts": AlertsResource(rules_file=sys.argv[2])},
+        raise_on_error=False,
+    )
 print("delivered" if result.success else "failed")
 """
 

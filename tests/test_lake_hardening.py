@@ -89,3 +89,36 @@ def test_leftovers_of_killed_writes_are_swept_by_the_next_write_once_past_the_gr
 
     lake.write_partition(OBSERVATIONS, partition, pa.table({"x": [1, 2]}))
     assert sorted(p.name for p in folder.iterdir()) == [".tmp-4567ef01", "part-0.parquet"]  # a young one may be live
+
+
+def test_a_quarantined_record_that_quotes_a_registered_key_is_stored_without_it(tmp_path):
+    import duckdb
+    import pandas as pd
+
+    from llmprices.http import register_secret
+    from llmprices.observations.write import write_days
+
+    key = "sk-quarantine-test-0123456789"
+    register_secret(key)
+    day = date(2025, 6, 1)
+    bad = pd.DataFrame(
+        {
+            "snapshot_date": [day],
+            "observed_at": [datetime(2025, 6, 1, tzinfo=UTC)],
+            "provider": ["acme"],
+            "provider_model_id": ["m"],
+            "reason": [f"price 'abc' is not a number (server said: invalid key {key})"],
+            "failed_check": ["price"],
+            "record": [f'{{"id": "m", "echo": "{key}"}}'],
+            "raw_sha256": ["0" * 64],
+        }
+    )
+    lake = Lake(str(tmp_path / "lake"))
+    empty = pd.DataFrame(columns=[*(f.name for f in OBSERVATIONS.schema), "snapshot_date"])
+    write_days(lake, "acme", [day], empty, bad)
+    stored = duckdb.sql(
+        f"select reason, record from read_parquet('{tmp_path}/lake/quarantine/**/*.parquet')"
+    ).fetchall()
+    assert stored == [
+        ("price 'abc' is not a number (server said: invalid key ***)", '{"id": "m", "echo": "***"}')
+    ]

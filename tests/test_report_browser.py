@@ -1,39 +1,13 @@
 """The monthly HTML report in a real browser (Chromium through Playwright): its charts decode at a readable size,
 its tables have rows, nothing overflows the page, and it fetches nothing. Screenshots go to `test-artifacts/`
-(or $TEST_ARTIFACTS), kept whether the test passes or not."""
+(or $LLMPRICES_TEST_ARTIFACTS), kept whether the test passes or not."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 #: What the report's charts are drawn at (`llmprices.analysis.charts`); a chart shown narrower is hard to read.
 MIN_CHART_WIDTH = 480
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def artifacts() -> Path:
-    folder = Path(os.environ.get("TEST_ARTIFACTS") or REPO / "test-artifacts")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 IMAGES = """els => els.map(e => ({alt: e.alt, decoded: e.complete && e.naturalWidth > 0, natural: e.naturalWidth,

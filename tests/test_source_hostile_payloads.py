@@ -126,6 +126,6 @@ def test_a_blank_model_id_is_quarantined_not_landed(http_server, tmp_path):
     con = connect(str(tmp_path))
     assert con.sql("select provider_model_id from observations").fetchall() == [("a/one",)]
     assert sorted(con.sql("select reason, failed_check from quarantine").fetchall()) == [
-        ("provider_model_id='   ' is blank; model='' is blank", "expect_column_values_to_match_regex"),
-        ("provider_model_id='' is blank; model='' is blank", "expect_column_values_to_match_regex"),
+        ("provider_model_id='   ' is blank", "expect_column_values_to_match_regex"),  # its model: from its repo
+        ("provider_model_id='' is blank", "expect_column_values_to_match_regex"),
     ]

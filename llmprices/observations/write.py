@@ -18,6 +18,7 @@ from datetime import date
 import pandas as pd
 import pyarrow as pa
 
+from llmprices.http import redact
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import HELD_OBSERVATIONS, OBSERVATIONS, QUARANTINE
 from llmprices.observations.parse import SNAPSHOT_DATE
@@ -52,7 +53,7 @@ def write_days(
     where it has rows or a stale one to replace (an empty one replaces its rows)."""
     holds = holds or {}
     valid_by_day = tables_by_day(valid, OBSERVATIONS.schema)
-    bad_by_day = tables_by_day(quarantined, QUARANTINE.schema)
+    bad_by_day = tables_by_day(_redacted(quarantined), QUARANTINE.schema)
     stale_quarantine = lake.days_with_partition(QUARANTINE, source)
     written = WrittenDays()
 
@@ -138,3 +139,15 @@ def to_table(frame: pd.DataFrame | None, schema: pa.Schema) -> pa.Table:
     if frame is None or frame.empty:
         return schema.empty_table()
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+
+
+def _redacted(quarantined: pd.DataFrame) -> pd.DataFrame:
+    """Quarantine records without any secret this process knows (`llmprices.http.register_secret`): a record or
+    a reason may quote a server's answer that echoed a key."""
+    if quarantined.empty:
+        return quarantined
+    text = {
+        column: quarantined[column].map(lambda v: redact(v) if isinstance(v, str) else v)
+        for column in ("reason", "record")
+    }
+    return quarantined.assign(**text)

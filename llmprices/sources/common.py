@@ -39,6 +39,11 @@ def data_list(payload: RawPayload) -> list:
 MAX_INT = 2**63 - 1
 
 
+def text_or_none(value: object) -> str | None:
+    """A non-blank string field as it is, else None (a payload may put any JSON value where a name belongs)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def int_or_none(value: object) -> int | None:
     """A positive-or-zero integer field (a JSON int, or a float with no fraction) that fits the lake's int64,
     else None."""

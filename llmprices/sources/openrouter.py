@@ -21,6 +21,7 @@ from llmprices.sources.common import (
     int_or_none,
     is_fetch_errors,
     same_origin,
+    text_or_none,
 )
 from llmprices.sources.prices import PER_TOKEN, BadPrice, optional_usd_per_mtok, usd_per_mtok
 
@@ -131,7 +132,7 @@ def _parse_model(record: object, parsed: ParsedPayload) -> None:
             provider_model_id=model_id,
             input_usd_per_mtok=input_price,
             output_usd_per_mtok=output_price,
-            model_hint=record.get("hugging_face_id") or None,
+            model_hint=text_or_none(record.get("hugging_face_id")),
             context_length=int_or_none(record.get("context_length")),
             is_free=model_id.endswith(":free") or (input_price == 0 and output_price == 0),
             cache_read_usd_per_mtok=optional_usd_per_mtok(cache_read, PER_TOKEN),
