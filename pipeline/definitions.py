@@ -8,6 +8,7 @@ from assets.catalog import CATALOG_ASSETS
 from assets.sources import SOURCE_ASSETS
 from assets.sources.freshness import observations_freshness
 from assets.warehouse import WAREHOUSE_ASSETS
+from pipeline.executors import executor_from_env
 from pipeline.jobs import JOBS
 from pipeline.resources import default_resources
 from pipeline.schedules import SCHEDULES
@@ -20,4 +21,5 @@ defs = dg.Definitions(
     schedules=SCHEDULES,
     sensors=SENSORS,
     resources=default_resources(),
+    executor=executor_from_env(),
 )

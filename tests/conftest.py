@@ -1,8 +1,11 @@
-"""Shared fixtures: the real data in ../shared/data, and a real HTTP server on 127.0.0.1."""
+"""Shared fixtures: the real data in ../shared/data, a real HTTP server on 127.0.0.1, and the deployment's
+servers (PostgreSQL, Redis, an S3-compatible store: `tests/servers.py`), started once per session and
+skipped with the reason when their binaries or libraries are not installed."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -16,9 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from servers import PgCluster, RedisServer, S3Server, postgres_missing
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DEPLOY = REPO_ROOT / "deploy"
 
 
 def shared_data_dir() -> Path:
@@ -101,6 +106,71 @@ def http_server() -> Iterator[LocalServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def _skip_without_modules(*names: str) -> None:
+    missing = [name for name in names if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (pip install -e '.[dev]')")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgCluster]:
+    """A throw-away PostgreSQL cluster on 127.0.0.1 for the session (each test takes a database of its own)."""
+    _skip_without_modules("dagster_postgres")
+    why = postgres_missing()
+    if why:
+        pytest.skip(why)
+    with PgCluster() as cluster:
+        yield cluster
+
+
+@dataclass(frozen=True)
+class PostgresHome:
+    """A Dagster home whose instance is `deploy/dagster.yaml` on a database of its own, and the variables that
+    file reads (set in this process too, where the test opens the instance)."""
+
+    path: Path
+    env: dict[str, str]
+    database: str
+
+
+@pytest.fixture
+def postgres_home(postgres, tmp_path, monkeypatch) -> PostgresHome:
+    database = postgres.create_database(f"t_{os.urandom(4).hex()}")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
+    env = {**postgres.env(database), "DAGSTER_HOME": str(home), "DAGSTER_COMPUTE_LOG_DIR": str(tmp_path / "logs")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return PostgresHome(home, env, database)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """An S3-compatible server (moto) on 127.0.0.1 with one bucket, for the session."""
+    _skip_without_modules("moto", "flask", "flask_cors", "s3fs")
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch) -> S3Server:
+    """The store's endpoint and credentials in the AWS_* variables, the only way the lake is told them."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    return s3_server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """Debian's redis-server on 127.0.0.1, for the session."""
+    _skip_without_modules("redis", "celery", "dagster_celery")
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server not installed (apt-get install redis-server)")
+    with RedisServer() as server:
+        yield server
 
 
 @dataclass

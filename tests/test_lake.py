@@ -1,4 +1,5 @@
-"""The lake on a local folder and on an object-store-like filesystem (fsspec memory://): same code."""
+"""The lake on a local folder, on fsspec's memory://, and on an S3-compatible server on 127.0.0.1 (moto, found
+through the AWS_* variables as a real store is): the same code, the same results."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from llmprices.lake.tables import COMPACTED_OBSERVATIONS, OBSERVATIONS, SPREADS
 from llmprices.payloads import RawPayload
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=["local", "memory", "s3"])
 def lake(request, tmp_path) -> Lake:
+    if request.param == "s3":
+        return Lake(f"s3://{request.getfixturevalue('s3_env').bucket}/lake-{uuid.uuid4().hex}")
     return Lake(str(tmp_path / "lake") if request.param == "local" else f"memory://lake-{uuid.uuid4().hex}")
 
 

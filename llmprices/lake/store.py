@@ -1,8 +1,10 @@
 """The parquet lake: hive-partitioned tables and the raw payload archive under one root URI.
 
 Every partition of a table is one parquet file with a fixed name, so re-materializing a partition is a
-single atomic overwrite (a rename on a local disk, a PUT on an object store): readers see the old
-partition or the new one, never a mix, and other partitions are never touched. Compacted observations
+single atomic overwrite (a rename on a local disk, an upload that becomes visible whole on an object store):
+readers see the old partition or the new one, never a mix, and other partitions are never touched. On an
+object store the lake reads each of its files in one request, so a read racing a replacement gets one
+version whole (a read made of several range requests could straddle two). Compacted observations
 (`llmprices.lake.compaction`) are published the same way: immutable versioned files, then a manifest per year
 naming the current one, switched in one atomic write. Which tables exist, and how each is laid out, is
 `llmprices.lake.tables`.
@@ -15,7 +17,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -47,6 +49,27 @@ DailyFiles = dict[str, list]
 def lake_uri_from_env() -> str:
     """The lake's root URI as the environment sets it (`PRICE_LAKE_URI`), else the default `lake`."""
     return os.environ.get(LAKE_URI_ENV) or DEFAULT_LAKE_URI
+
+
+def _whole_file_reader(root_uri: str, fs: pafs.FileSystem) -> Callable[[str], bytes]:
+    """How the lake reads a whole file: on an object store, with fsspec's `cat_file` (one GET, no range), where
+    fsspec has the store's implementation (s3fs for s3://, installed with the `deploy` extra); else through
+    pyarrow, which reads a large object in several range requests."""
+    if not isinstance(fs, pafs.LocalFileSystem):
+        import fsspec
+
+        try:
+            objects, _ = fsspec.core.url_to_fs(root_uri)
+        except ImportError:
+            pass
+        else:
+            return objects.cat_file
+
+    def read(path: str) -> bytes:
+        with fs.open_input_stream(path) as stream:
+            return stream.read()
+
+    return read
 
 
 def _filesystem(root_uri: str) -> tuple[pafs.FileSystem, str]:
@@ -104,6 +127,7 @@ class Lake:
         self.root_uri = root_uri
         self.fs, self.root = _filesystem(root_uri)
         self._local = isinstance(self.fs, pafs.LocalFileSystem)
+        self.read_file = _whole_file_reader(root_uri, self.fs)
 
     # -- paths -------------------------------------------------------------------------------
     def path(self, table: Table, partition: Partition = ()) -> str:
@@ -119,15 +143,15 @@ class Lake:
 
     # -- atomic files ---------------------------------------------------------------------------
     def write_bytes_atomically(self, path: str, data: bytes) -> None:
-        """Write a file whole or not at all: a temp file renamed over it (a single PUT on an object store). A
-        failed write (disk full, read-only) takes its temp file with it; one a killed process left is swept by
-        the next write of the folder (`sweep_leftovers`)."""
+        """Write a file whole or not at all: a temp file renamed over it (on an object store, one upload, visible
+        whole when it completes). A failed write (disk full, read-only) takes its temp file with it; one a killed
+        process left is swept by the next write of the folder (`sweep_leftovers`)."""
         directory = path.rsplit("/", 1)[0]
-        self.fs.create_dir(directory, recursive=True)
-        if not self._local:  # an object-store PUT is atomic by itself
+        if not self._local:  # an object becomes visible whole when its upload completes; no folders to make
             with self.fs.open_output_stream(path) as out:
                 out.write(data)
             return
+        self.fs.create_dir(directory, recursive=True)
         tmp = f"{directory}/{TMP_PREFIX}{uuid.uuid4().hex}"
         try:
             with self.fs.open_output_stream(tmp) as out:
@@ -155,8 +179,7 @@ class Lake:
     def _read_json(self, path: str) -> dict | None:
         if not self._exists(path):
             return None
-        with self.fs.open_input_stream(path) as stream:
-            return json.loads(stream.read())
+        return json.loads(self.read_file(path))
 
     def _exists(self, path: str) -> bool:
         return self.fs.get_file_info(path).type != pafs.FileType.NotFound
@@ -203,7 +226,7 @@ class Lake:
         files = [f for f in self._files_in(self.path(table, partition)) if f.endswith(".parquet")]
         if not files:
             return None
-        return pa.concat_tables(pq.read_table(f, filesystem=self.fs) for f in sorted(files))
+        return pa.concat_tables(pq.read_table(pa.BufferReader(self.read_file(f))) for f in sorted(files))
 
     def row_count(self, table: Table, partition: Partition) -> int | None:
         """Rows in a partition from parquet footers alone, or None if it was never written."""
@@ -238,7 +261,7 @@ class Lake:
             for day, info in self._day_files(table, source).items()
             if info.size is None
             or info.size >= MAYBE_EMPTY_BYTES
-            or pq.ParquetFile(self.fs.open_input_file(info.path)).metadata.num_rows
+            or pq.ParquetFile(pa.BufferReader(self.read_file(info.path))).metadata.num_rows
         }
 
     def sources_with_partitions(self, table: Table) -> list[str]:
@@ -312,8 +335,7 @@ class Lake:
         directory = self.path(RAW, raw_partition(source, day))
         payloads = []
         for entry in manifest.payloads:
-            with self.fs.open_input_stream(f"{directory}/{entry['file']}") as stream:
-                body = stream.read()
+            body = self.read_file(f"{directory}/{entry['file']}")
             payloads.append(
                 RawPayload(
                     name=entry["name"],
