@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import synthetic
-from llmprices.analysis.monthly import refit_month
-from llmprices.analysis.spreads import one_price_per_provider, spread_summary
-from llmprices.analysis.trends import monthly_model_prices
+from llmprices.analysis.monthly import MonthInputs, refit_month
+from llmprices.analysis.proxy import router_list_prices
+from llmprices.analysis.spreads import provider_price_rows, spread_prices, spread_summary
 from llmprices.lake.compaction import compact_months, daily_files
 from llmprices.lake.query import connect
 from llmprices.lake.read import read_observations
@@ -60,6 +60,9 @@ from llmprices.lake.tables import (
 from llmprices.observations.normalize import observations_table
 from llmprices.observations.parse import parse_day
 from llmprices.sources import SOURCES_BY_NAME
+from llmprices.trust.config import TrustConfig
+from llmprices.trust.flags import flag_observations
+from llmprices.trust.reconcile import reconcile
 from llmprices.warehouse.changes import changes_between, changes_table, previous_day_with_data
 from llmprices.warehouse.history import history_intervals, history_table, source_history
 
@@ -86,7 +89,7 @@ def build_year(shared: Path, lake_dir: Path, scale: int, days: int, rate_days: i
     rates = synthetic.Rates.measure(sorted((shared / "openrouter-models").glob("*.json.gz"))[-rate_days:])
     rng = np.random.default_rng(synthetic.SEED + scale)
     market = synthetic.market(shared, scale)
-    month_prices, rows, first_models = [], 0, None
+    month_prices, month_router, rows, first_models = [], [], 0, None
     for n in range(days):
         day = FIRST_DAY + timedelta(days=n)
         market = synthetic.next_day(market, rates, rng) if n else market
@@ -95,7 +98,8 @@ def build_year(shared: Path, lake_dir: Path, scale: int, days: int, rate_days: i
             lake.write_partition(OBSERVATIONS, OBSERVATIONS.partition(snapshot_date=day, source=source), table)
             rows += table.num_rows
         frame = synthetic_frame(tables, day)
-        prices = one_price_per_provider(frame[frame["model_matched"]])
+        prices = reconciled_prices(frame, scale)
+        month_router.append(router_list_prices(frame))
         lake.write_partition(PROVIDER_PRICES, PROVIDER_PRICES.partition(snapshot_date=day),
                              PROVIDER_PRICES.from_frame(prices))  # fmt: skip
         month_prices.append(prices)
@@ -103,9 +107,10 @@ def build_year(shared: Path, lake_dir: Path, scale: int, days: int, rate_days: i
         month_ends = (day + timedelta(days=1)).month != day.month
         if month_ends and n < days - 1:  # the last month is the trends step's to fit
             table = TREND_TABLES["model_prices"]
-            model_prices = monthly_model_prices(synthetic_concat(month_prices))
+            inputs = MonthInputs(synthetic_concat(month_prices), synthetic_concat(month_router), earlier_months(lake))
+            model_prices = refit_month(f"{day:%Y-%m}", inputs, synthetic.catalog(scale)).tables["model_prices"]
             lake.write_partition(table, table.partition(month=f"{day:%Y-%m}"), table.from_frame(model_prices))
-            month_prices = []
+            month_prices, month_router = [], []
     last_day = FIRST_DAY + timedelta(days=days - 1)
     # the query's model: the most served matched model of the last day that was there on the first
     served = prices[prices["model"].isin(first_models)].groupby("model").size()
@@ -160,14 +165,22 @@ def step_ingest(lake, meta: dict) -> dict:
     return {"rows": rows}
 
 
+def reconciled_prices(observations: pd.DataFrame, scale: int) -> pd.DataFrame:
+    """One trusted price per provider, model, variant and day, as `provider_prices` computes it: the trust
+    rules (`llmprices.trust`) over the day's observations, then reconciliation."""
+    trust = TrustConfig()
+    flagged = flag_observations(observations, synthetic.catalog(scale), trust)
+    return provider_price_rows(reconcile(flagged, config=trust))
+
+
 def step_spreads(lake, meta: dict) -> dict:
 
     day = date.fromisoformat(meta["last_day"])
     observations = read_observations(lake, day, day)
-    prices = one_price_per_provider(observations[observations["model_matched"].astype(bool)])
+    prices = reconciled_prices(observations, meta["scale"])
     lake.write_partition(PROVIDER_PRICES, PROVIDER_PRICES.partition(snapshot_date=day),
                          PROVIDER_PRICES.from_frame(prices))  # fmt: skip
-    spreads = spread_summary(prices)
+    spreads = spread_summary(spread_prices(prices))
     lake.write_partition(SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(spreads))
     return {"observations": len(observations), "provider_prices": len(prices), "models": len(spreads)}
 
@@ -212,18 +225,25 @@ def step_trends(lake, meta: dict) -> dict:
         .to_pandas().assign(snapshot_date=date.fromisoformat(value))
         for value in lake.partition_values(PROVIDER_PRICES) if value.startswith(month)
     ]  # fmt: skip
-    table = TREND_TABLES["model_prices"]
-    earlier = [
-        lake.read_partition(table, table.partition(month=value)).to_pandas().assign(month=pd.Timestamp(f"{value}-01"))
-        for value in lake.partition_values(table) if value < month
-    ]  # fmt: skip
-    fit = refit_month(month, pd.concat(frames, ignore_index=True), synthetic.catalog(meta["scale"]),
-                      pd.concat(earlier, ignore_index=True))  # fmt: skip
+    first = date.fromisoformat(f"{month}-01")
+    router = router_list_prices(read_observations(lake, first, date.fromisoformat(meta["last_day"])))
+    inputs = MonthInputs(pd.concat(frames, ignore_index=True), router, earlier_months(lake, month))
+    fit = refit_month(month, inputs, synthetic.catalog(meta["scale"]))
     for name, frame in fit.tables.items():
         lake.write_partition(TREND_TABLES[name], TREND_TABLES[name].partition(month=month),
                              TREND_TABLES[name].from_frame(frame))  # fmt: skip
     return {"days": fit.days, "rows": {name: len(frame) for name, frame in fit.tables.items()},
             "models_fitted": fit.fit.n_models}  # fmt: skip
+
+
+def earlier_months(lake, before: str | None = None) -> pd.DataFrame:
+    """The `trends/model_prices` rows of the months before `before` (all when None), with `month`."""
+    table = TREND_TABLES["model_prices"]
+    frames = [
+        lake.read_partition(table, table.partition(month=value)).to_pandas().assign(month=pd.Timestamp(f"{value}-01"))
+        for value in lake.partition_values(table) if before is None or value < before
+    ]  # fmt: skip
+    return pd.concat(frames, ignore_index=True) if frames else table.schema.empty_table().to_pandas()
 
 
 def step_compact(lake, meta: dict) -> dict:

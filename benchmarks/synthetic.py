@@ -44,6 +44,7 @@ from llmprices.catalog.catalog import load_curated
 from llmprices.catalog.matcher import resolve
 from llmprices.lake.tables import OBSERVATIONS, blended_usd_per_mtok
 from llmprices.payloads import RawPayload
+from llmprices.sources.base import MARKETPLACE, RESALE
 
 SEED = 20260101
 #: OpenRouter slugs of serving companies (the kimi-k3 sample's and OpenRouter's provider list).
@@ -299,7 +300,11 @@ def observations(day_market: Market, day: date) -> dict[str, pa.Table]:
     hints = dict(zip(day_market.models["id"], _hints(day_market.models), strict=True))
     listed["model_hint"] = listed["provider_model_id"].map(hints)
     served["model_hint"] = served["provider_model_id"].map(hints)
-    return {source: _table(frame, observed_at, sha) for source, frame in zip(SOURCES, (listed, served), strict=True)}
+    offers = (RESALE, MARKETPLACE)  # OpenRouter's own list is a router's resale; its endpoints are listings
+    return {
+        source: _table(frame.assign(offer_kind=offer), observed_at, sha)
+        for source, frame, offer in zip(SOURCES, (listed, served), offers, strict=True)
+    }
 
 
 def _hints(models: pd.DataFrame) -> list[str | None]:
@@ -317,4 +322,6 @@ def _table(frame: pd.DataFrame, observed_at: datetime, sha: str) -> pa.Table:
     )  # fmt: skip
     for column in ("model_variant", "model_hint"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    for column in set(OBSERVATIONS.schema.names) - set(frame.columns):  # what a capture does not state: null
+        frame[column] = None
     return pa.Table.from_pandas(frame[OBSERVATIONS.schema.names], schema=OBSERVATIONS.schema, preserve_index=False)
