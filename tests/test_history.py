@@ -184,7 +184,8 @@ def land(lake: Lake, frame: pd.DataFrame) -> None:
     filled = frame.assign(
         observed_at=pd.Timestamp("2025-03-01", tz="UTC"), model_variant=None, model_matched=True, context_length=None,
         quantization=None, is_free=False, price_is_tiered=False, cache_read_usd_per_mtok=None, latency_ms=None,
-        throughput_tps=None, uptime_pct=None, raw_sha256="x", model_hint=None,
+        throughput_tps=None, uptime_pct=None, raw_sha256="x", model_hint=None, offer_kind="marketplace",
+        deprecation_date=None, input_usd_per_mchar=None, output_usd_per_mchar=None, router_id_share=None,
     )  # fmt: skip
     for (day, source), rows in filled.groupby(["snapshot_date", "source"]):
         partition = OBSERVATIONS.partition(snapshot_date=day, source=source)
