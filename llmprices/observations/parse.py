@@ -6,6 +6,7 @@ comes back as two Arrow tables, cheap to send between processes.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -85,7 +86,9 @@ def parse_days(lake: Lake, source: str, days: list[date]) -> ParsedDays:
     workers = min(os.cpu_count() or 1, 8)
     size = -(-len(days) // (workers * CHUNKS_PER_WORKER))
     chunks = [days[i : i + size] for i in range(0, len(days), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # forkserver, not fork: a run process has threads (Dagster's, a server's), and a forked child can inherit one
+    # of their locks held, and wait on it forever
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
         return _merged(list(pool.map(parse_stored_days, [lake.root_uri] * len(chunks), [source] * len(chunks), chunks)))
 
 
