@@ -40,7 +40,8 @@ PROXY_CHECK: dict = {}
 def history(shared_data, tmp_path_factory) -> str:
     """The shared history landed and analysed in a fresh lake; its root."""
     root = tmp_path_factory.mktemp("history") / "lake"
-    with dg.instance_for_test() as instance:
+    # an in-memory instance: the runs are real, their ~40,000 events need not be written to disk one by one
+    with dg.DagsterInstance.ephemeral() as instance:
         runs = InProcessRuns(instance)
         for source, folder in FOLDERS.items():
             plan = plan_backfill(Lake(str(root)), source, shared_data / folder)
