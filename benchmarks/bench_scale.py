@@ -10,7 +10,8 @@ whole process, interpreter and libraries included; the RSS after imports is prin
 - ingest: the next day's raw payloads of both sources read from the lake, parsed, normalized (the matcher
   included) and written as `observations/` and `quarantine/` (fetch and GX validation excluded:
   `bench_ingest_day` times those);
-- spreads: the day's observations, one price per provider and model (`provider_prices`), and `spreads/`;
+- spreads: the day's provider prices as the asset computes them (the trust rules with the facts of the whole
+  year's history, gathered a month at a time, then reconciliation: `provider_prices`), and `spreads/`;
 - changes: each source's day against its previous day with data (`changes/`);
 - history: `price_history` over the year (`history/`), as the asset builds it (`source_history`); at the
   scales in `--before`, also the one-pass build it replaced (every observation in one frame), for contrast;
@@ -19,7 +20,8 @@ whole process, interpreter and libraries included; the RSS after imports is prin
 - query: one model's daily minimum price over the year through `llmprices.lake.query.connect` (DuckDB), warm,
   median of --query-repeat runs (target at 100x: under 1 s).
 
-    python -m benchmarks.bench_scale [--scales 1,10,100] [--days 365] [--repeat 3] [--work DIR] [--save]
+    python -m benchmarks.bench_scale [--scales 1,10,100] [--days 365] [--repeat 3] [--work DIR] [--steps S,..]
+                                     [--save]
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from llmprices.observations.parse import parse_day
 from llmprices.sources import SOURCES_BY_NAME
 from llmprices.trust.config import TrustConfig
 from llmprices.trust.flags import flag_observations
+from llmprices.trust.months import judged_months
 from llmprices.trust.reconcile import reconcile
 from llmprices.warehouse.changes import changes_between, changes_table, previous_day_with_data
 from llmprices.warehouse.history import history_intervals, history_table, source_history
@@ -166,23 +169,24 @@ def step_ingest(lake, meta: dict) -> dict:
 
 
 def reconciled_prices(observations: pd.DataFrame, scale: int) -> pd.DataFrame:
-    """One trusted price per provider, model, variant and day, as `provider_prices` computes it: the trust
-    rules (`llmprices.trust`) over the day's observations, then reconciliation."""
+    """The year's provider prices as the build writes them, a day at a time: the trust rules over the day's
+    observations alone, then reconciliation (the spreads step times the asset's own way)."""
     trust = TrustConfig()
     flagged = flag_observations(observations, synthetic.catalog(scale), trust)
     return provider_price_rows(reconcile(flagged, config=trust))
 
 
 def step_spreads(lake, meta: dict) -> dict:
-
+    """The last day's provider prices as the asset computes them (`judged_months`: the facts of the whole year's
+    history gathered a month at a time, then the day and its lead-in judged), and its spreads."""
     day = date.fromisoformat(meta["last_day"])
-    observations = read_observations(lake, day, day)
-    prices = reconciled_prices(observations, meta["scale"])
+    [month] = judged_months(lake, [day], synthetic.catalog(meta["scale"]), TrustConfig())
+    prices = provider_price_rows(month.reconciled)
     lake.write_partition(PROVIDER_PRICES, PROVIDER_PRICES.partition(snapshot_date=day),
                          PROVIDER_PRICES.from_frame(prices))  # fmt: skip
     spreads = spread_summary(spread_prices(prices))
     lake.write_partition(SPREADS, SPREADS.partition(snapshot_date=day), SPREADS.from_frame(spreads))
-    return {"observations": len(observations), "provider_prices": len(prices), "models": len(spreads)}
+    return {"observations": len(month.flagged), "provider_prices": len(prices), "models": len(spreads)}
 
 
 def step_changes(lake, meta: dict) -> dict:
@@ -332,7 +336,9 @@ def main() -> None:
     parser.add_argument("--once-from", type=int, default=100, help="from this scale, history and trends run once")
     parser.add_argument("--query-repeat", type=int, default=20)
     parser.add_argument("--work", type=Path, help="where the lakes are kept (and reused); default: a temp folder")
+    parser.add_argument("--steps", default=",".join(STEPS), help="the steps to run, comma-separated")
     args = parser.parse_args()
+    steps = [step for step in STEPS if step in args.steps.split(",")]
     scales = [int(s) for s in args.scales.split(",")]
     before = {int(s) for s in args.before.split(",") if s}
     transcript = Transcript("bench_scale", args.save)
@@ -345,7 +351,7 @@ def main() -> None:
         work = args.work or Path(scratch)
         for scale in scales:
             lake_dir, meta = lake_of(work, args.shared, scale, args.days, say)
-            for step in STEPS:
+            for step in steps:
                 if step == "history_one_pass" and scale not in before:
                     continue
                 once = step in YEAR_STEPS and scale >= args.once_from

@@ -6,7 +6,7 @@ import pandas as pd
 from trust_frames import NO_RETIREMENTS, catalog, observations
 
 from llmprices.trust.flags import flag_observations
-from llmprices.trust.reconcile import disagreement_rates, reconcile
+from llmprices.trust.reconcile import disagreement_rates, reconcile, stated_pairs
 
 L8 = "meta-llama/llama-3.1-8b-instruct"
 
@@ -87,7 +87,7 @@ def test_disagreement_rate_per_pair_of_sources():
         {"source": "genai_prices", "provider": p, "input_usd_per_mtok": price, "output_usd_per_mtok": price}
         for p, price in (("a", 0.1), ("b", 0.1005), ("c", 0.2), ("d", 0.1))
     ]
-    rates = disagreement_rates(flagged(rows))
+    rates = disagreement_rates(stated_pairs(flagged(rows)))
     assert rates[["source_a", "source_b", "keys", "days", "disagree", "disagreement_rate"]].values.tolist() == [
         ["genai_prices", "litellm", 4, 1, 1, 0.25]
     ]

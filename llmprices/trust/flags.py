@@ -20,8 +20,8 @@ import pandas as pd
 
 from llmprices.sources.base import RESALE
 from llmprices.trust.config import TrustConfig
-from llmprices.trust.copies import router_copy_reasons
-from llmprices.trust.frames import no_reason, prepare
+from llmprices.trust.frames import no_reason, prepare, price_since
+from llmprices.trust.history import ListingHistory, with_copies_marked
 from llmprices.trust.order import order_reasons
 from llmprices.trust.prices import market_reference, placeholder_reasons, unit_slip_and_outlier_reasons
 from llmprices.trust.stale import load_retirements, stale_reasons
@@ -38,23 +38,27 @@ def flag_observations(
     catalog: pd.DataFrame,
     config: TrustConfig | None = None,
     retirements: pd.DataFrame | None = None,
+    history: ListingHistory | None = None,
 ) -> pd.DataFrame:
-    """The observations (with `snapshot_date` and `source`) with their flags, on a fresh 0..n-1 index.
+    """The observations (with `snapshot_date` and `source`) with their flags and `price_since`, on a fresh
+    0..n-1 index.
 
     `catalog`: the model catalog (model, family, creator, params_total_b, is_moe, open_weights, license,
-    hf_repo); `retirements`: default the shipped table and `$LLMPRICES_RETIREMENTS_FILE`.
+    hf_repo); `retirements`: default the shipped table and `$LLMPRICES_RETIREMENTS_FILE`; `history`: the facts
+    of the listings' whole history (`history.gather_history`) when the frame holds only some of its days (and
+    a lead-in of `lead_in_days(config)`); default: the frame's own.
     """
     config = config or TrustConfig()
     retirements = load_retirements() if retirements is None else retirements
-    frame = prepare(observations.reset_index(drop=True))
-    open_weights = set(catalog.loc[catalog["open_weights"].astype("boolean").fillna(False), "model"])
-    copies = router_copy_reasons(frame, open_weights, config)
-    frame["offer_kind"] = frame["offer_kind"].mask(copies.ne(""), RESALE)
+    frame = with_copies_marked(prepare(observations.reset_index(drop=True)), open_weight_models(catalog), config)
+    copies = frame.pop("copy_reason")
+    history = ListingHistory.of(frame) if history is None else history
+    frame["price_since"] = price_since(frame, history.price_changes)
     reference = market_reference(frame, config.carry_days)
-    unit_slip, outlier = unit_slip_and_outlier_reasons(frame, reference, config)
+    unit_slip, outlier = unit_slip_and_outlier_reasons(frame, reference, config, history)
     reasons = {
         "resale": _resale_reasons(frame, copies),
-        "stale": stale_reasons(frame, retirements, config),
+        "stale": stale_reasons(frame, retirements, config, history),
         "placeholder": placeholder_reasons(frame, catalog, config),
         "unit_slip": unit_slip,
         "outlier": outlier,
@@ -68,6 +72,18 @@ def flag_observations(
     frame["trust_reason"] = pd.Series(reasons_joined, index=frame.index, dtype="str")
     frame["trusted"] = ~raised.any(axis=1)
     return frame
+
+
+def open_weight_models(catalog: pd.DataFrame) -> set[str]:
+    """The catalog's open-weight models: the only ones a curated copy of a router's price can be told by."""
+    return set(catalog.loc[catalog["open_weights"].astype("boolean").fillna(False), "model"])
+
+
+def lead_in_days(config: TrustConfig) -> int:
+    """Days before the first judged one that a frame needs for its flags to be those of the whole history: the
+    days a capture stands for (the market a row is judged against, and the carried captures of the lead-in
+    itself), and the router captures a copy is matched with."""
+    return 2 * config.carry_days + config.copy_lookback_days
 
 
 def _resale_reasons(frame: pd.DataFrame, copies: pd.Series) -> pd.Series:

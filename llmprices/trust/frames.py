@@ -10,6 +10,8 @@ from llmprices.trust.sellers import offer_kinds
 
 #: Identifies a listing in a source's history (the lake's listing key within a source).
 LISTING = ["source", "provider", "provider_model_id", "variant"]
+#: A listing's daily price as the spike rule follows it (a canonical model may be listed under several ids).
+DAILY_LISTING = ["source", "provider", "model", "model_variant", "variant"]
 
 
 def prepare(observations: pd.DataFrame) -> pd.DataFrame:
@@ -41,15 +43,18 @@ def comparable(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def price_since(frame: pd.DataFrame) -> pd.Series:
+def price_since(frame: pd.DataFrame, changes: pd.DataFrame) -> pd.Series:
     """Per row, the snapshot day from which its listing has had this (input, output) price in its source: a
-    list that re-priced a listing looked at it more recently than one that did not."""
-    ordered = frame.sort_values("snapshot_date", kind="stable")
-    price = ordered["input_usd_per_mtok"].astype(str) + "/" + ordered["output_usd_per_mtok"].astype(str)
-    groups = [ordered[column] for column in LISTING]
-    changed = price.ne(price.groupby(groups).shift())
-    since = ordered["snapshot_date"].where(changed).groupby(groups).ffill()
-    return since.reindex(frame.index)
+    list that re-priced a listing looked at it more recently than one that did not. `changes`: the days each
+    listing's price changed over its whole history (`history.ListingHistory.price_changes`)."""
+    day = "snapshot_date"
+    rows = frame[[*LISTING, day]].assign(**{day: frame[day].astype("datetime64[ns]")}).reset_index()
+    starts = changes[[*LISTING, day]].assign(**{day: changes[day].astype("datetime64[ns]")})
+    found = pd.merge_asof(
+        rows.sort_values(day), starts.assign(since=starts[day]).sort_values(day), on=day, by=LISTING,
+        direction="backward",
+    )  # fmt: skip
+    return found.set_index("index")["since"].reindex(frame.index)
 
 
 def carried_forward(rows: pd.DataFrame, days: pd.DatetimeIndex, max_days: int) -> pd.DataFrame:

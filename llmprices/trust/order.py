@@ -73,6 +73,8 @@ def order_reasons(
                 {"row": bad.loc[unknown | ~large_farther, "index_small"], "why": why[unknown | ~large_farther]}
             ),
         ]
-    ).drop_duplicates("row")
+    )
+    # a row that breaks the order with several siblings gets one reason, the same whatever the rows' order
+    blamed = blamed.sort_values(["row", "why"]).drop_duplicates("row")
     reasons.loc[blamed["row"]] = blamed["why"].to_numpy()
     return reasons

@@ -15,11 +15,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from llmprices.trust.config import TrustConfig
-from llmprices.trust.frames import carried_forward, comparable, fmt, no_reason
+from llmprices.trust.frames import DAILY_LISTING, carried_forward, comparable, fmt, no_reason
+
+if TYPE_CHECKING:
+    from llmprices.trust.history import ListingHistory
 
 DAY_MODEL = ["snapshot_date", "model"]
 
@@ -108,9 +113,10 @@ def placeholder_reasons(frame: pd.DataFrame, catalog: pd.DataFrame, config: Trus
 
 
 def unit_slip_and_outlier_reasons(
-    frame: pd.DataFrame, reference: pd.DataFrame, config: TrustConfig
+    frame: pd.DataFrame, reference: pd.DataFrame, config: TrustConfig, history: ListingHistory
 ) -> tuple[pd.Series, pd.Series]:
-    """Per row: (why it is a unit slip, why it is an outlier), "" where not; a row is never both."""
+    """Per row: (why it is a unit slip, why it is an outlier), "" where not; a row is never both. `history`: the
+    facts of the listings' whole history (`history.ListingHistory`)."""
     prices = ["input_usd_per_mtok", "output_usd_per_mtok", "blended_usd_per_mtok"]
     rows = frame.loc[comparable(frame), ["snapshot_date", "model", "provider", "source", *prices]]
     judged = rows.join(
@@ -118,8 +124,9 @@ def unit_slip_and_outlier_reasons(
         on=["snapshot_date", "model", "provider"],
     ).join(_same_provider_elsewhere(rows))
     slips = _far_from_reference(judged, config)
-    slips = slips.mask(slips.eq(""), _per_character(frame, rows, config).reindex(slips.index).fillna(""))
-    slips = slips.mask(slips.eq(""), _spikes(frame, config).reindex(slips.index).fillna(""))
+    per_character = _per_character(rows, history.per_character, config)
+    slips = slips.mask(slips.eq(""), per_character.reindex(slips.index).fillna(""))
+    slips = slips.mask(slips.eq(""), _spikes(frame, history.daily_changes, config).reindex(slips.index).fillna(""))
     unit_slip = no_reason(frame)
     unit_slip.loc[slips.index] = slips
 
@@ -182,15 +189,12 @@ def _far_from_reference(judged: pd.DataFrame, config: TrustConfig) -> pd.Series:
     return reasons
 
 
-def _per_character(frame: pd.DataFrame, rows: pd.DataFrame, config: TrustConfig) -> pd.Series:
+def _per_character(rows: pd.DataFrame, chars: pd.DataFrame, config: TrustConfig) -> pd.Series:
     """Rows whose per-token price equals a per-character price some source gives the model (any day: it is a
-    fact about the model), e.g. genai-prices' Gemini 1.0 Pro at $0.125/$0.375 = LiteLLM's per-character price."""
-    stated = frame[frame["input_usd_per_mchar"].gt(0) & frame["output_usd_per_mchar"].notna()]
-    if stated.empty:
+    fact about the model; `chars`: `history.ListingHistory.per_character`), e.g. genai-prices' Gemini 1.0 Pro
+    at $0.125/$0.375 = LiteLLM's per-character price."""
+    if chars.empty:
         return pd.Series(dtype=object)
-    chars = stated[["model", "source", "input_usd_per_mchar", "output_usd_per_mchar"]].drop_duplicates(
-        ["model", "input_usd_per_mchar", "output_usd_per_mchar"]
-    )
     pairs = rows.reset_index().merge(chars, on="model", suffixes=("", "_stated"))
     tolerance = {"rtol": config.unit_match_rtol, "atol": 0}
     same = np.isclose(pairs["input_usd_per_mtok"], pairs["input_usd_per_mchar"], **tolerance) & np.isclose(
@@ -207,17 +211,13 @@ def _per_character(frame: pd.DataFrame, rows: pd.DataFrame, config: TrustConfig)
     )
 
 
-def _spikes(frame: pd.DataFrame, config: TrustConfig) -> pd.Series:
+def _spikes(frame: pd.DataFrame, changes: pd.DataFrame, config: TrustConfig) -> pd.Series:
     """Rows in a run of their listing's daily price that is `spike_factor` off the runs before and after it,
-    which agree with each other within `spike_return_factor`."""
-    key = ["source", "provider", "model", "model_variant", "variant"]
-    rows = frame.loc[comparable(frame), [*key, "snapshot_date", "blended_usd_per_mtok"]]
-    daily = rows.groupby([*key, "snapshot_date"], as_index=False)["blended_usd_per_mtok"].median()
-    daily = daily.sort_values([*key, "snapshot_date"], ignore_index=True)
-    price = daily["blended_usd_per_mtok"]
-    groups = [daily[column] for column in key]
-    daily["run"] = price.ne(price.groupby(groups).shift()).groupby(groups).cumsum()
-    runs = daily.groupby([*key, "run"], as_index=False).agg(price=("blended_usd_per_mtok", "first"))
+    which agree with each other within `spike_return_factor`. `changes`: the days each listing's daily price
+    changed over its whole history (`history.ListingHistory.daily_changes`), so a run is judged by its
+    neighbours even when they lie outside the frame's days."""
+    key = list(DAILY_LISTING)
+    runs = changes.rename(columns={"snapshot_date": "run"})
     by_listing = runs.groupby(key)["price"]
     before, after = by_listing.shift(1), by_listing.shift(-1)
     f, back = config.spike_factor, config.spike_return_factor
@@ -227,8 +227,12 @@ def _spikes(frame: pd.DataFrame, config: TrustConfig) -> pd.Series:
     spikes = runs[off_before & off_after & came_back].assign(before=before, after=after)
     if spikes.empty:
         return pd.Series(dtype=object)
-    marked = daily.merge(spikes[[*key, "run", "before", "after"]], on=[*key, "run"])
-    hits = rows.reset_index().merge(marked[[*key, "snapshot_date", "before", "after"]], on=[*key, "snapshot_date"])
+    rows = frame.loc[comparable(frame), [*key, "snapshot_date", "blended_usd_per_mtok"]].reset_index()
+    rows = rows.assign(run=rows["snapshot_date"].astype("datetime64[ns]")).sort_values("run")
+    starts = runs[key].assign(run=runs["run"].astype("datetime64[ns]"), run_start=runs["run"])
+    in_run = pd.merge_asof(rows, starts.sort_values("run"), on="run", by=key, direction="backward")
+    hits = in_run.merge(spikes[[*key, "run", "before", "after"]].rename(columns={"run": "run_start"}),
+                        on=[*key, "run_start"])  # fmt: skip
     hits = hits.set_index("index")
     return (
         "unit slip: "

@@ -32,7 +32,7 @@ import pandas as pd
 
 from llmprices.sources.base import CURATED, FIRST_PARTY, MARKETPLACE, RESALE
 from llmprices.trust.config import TrustConfig
-from llmprices.trust.frames import carried_forward, fmt, price_since
+from llmprices.trust.frames import carried_forward, fmt
 
 #: Reported `quantization` values below 16-bit weights (`bf16`, `fp16`, `fp32` and unknown are full precision).
 LOW_PRECISION_QUANTIZATIONS = frozenset({"fp8", "fp6", "fp4", "int8", "int4", "awq", "gptq", "mxfp4", "nvfp4"})
@@ -70,7 +70,7 @@ def same_day_candidates(flagged: pd.DataFrame) -> pd.DataFrame:
 def _independent(flagged: pd.DataFrame) -> pd.DataFrame:
     rows = flagged[flagged["offer_kind"].ne(RESALE) & flagged["model_matched"]]
     low_precision = rows["quantization"].astype("string").str.lower().isin(LOW_PRECISION_QUANTIZATIONS)
-    return rows.assign(price_since=price_since(flagged).loc[rows.index], low_precision=low_precision.fillna(False))
+    return rows.assign(low_precision=low_precision.fillna(False))
 
 
 def _one_per_source(rows: pd.DataFrame) -> pd.DataFrame:
@@ -180,24 +180,44 @@ def _chosen_because(chosen: pd.DataFrame, runner_up: pd.DataFrame) -> pd.Series:
     return why
 
 
-def disagreement_rates(flagged: pd.DataFrame, config: TrustConfig | None = None) -> pd.DataFrame:
-    """Per pair of sources: the (day, provider, model, variant, precision) keys both state that same day, and the
-    share on which they disagree (beyond `agree_rtol`/`agree_atol` on input or output). Columns: source_a,
-    source_b, keys, days, disagree, disagreement_rate, median_abs_log10_ratio (of the blended prices, where they
-    disagree)."""
+def stated_pairs(flagged: pd.DataFrame, config: TrustConfig | None = None) -> pd.DataFrame:
+    """Every (day, provider, model, variant, precision) key two sources both state that same day, one row per
+    pair of sources: source_a, source_b, snapshot_date, disagree (beyond `agree_rtol`/`agree_atol` on input or
+    output), abs_log10_ratio (of the blended prices). Pairs of consecutive months concatenate into a run's."""
     config = config or TrustConfig()
-    columns = ["source_a", "source_b", "keys", "days", "disagree", "disagreement_rate", "median_abs_log10_ratio"]
+    columns = ["source_a", "source_b", "snapshot_date", "disagree", "abs_log10_ratio"]
     stated = same_day_candidates(flagged)[[*KEY, "source", "input_usd_per_mtok", "output_usd_per_mtok",
                                            "blended_usd_per_mtok"]]  # fmt: skip
-    rows = []
+    frames = []
     for source_a, source_b in combinations(sorted(stated["source"].unique()), 2):
         pairs = stated[stated["source"].eq(source_a)].merge(stated[stated["source"].eq(source_b)], on=KEY,
                                                             suffixes=("_a", "_b"))  # fmt: skip
         if pairs.empty:
             continue
-        disagree = ~_agree(pairs, "_a", "_b", config)
         ratio = np.abs(np.log10(pairs["blended_usd_per_mtok_a"] / pairs["blended_usd_per_mtok_b"].replace(0, np.nan)))
-        median_ratio = float(ratio[disagree].median()) if disagree.any() else np.nan
-        rows.append((source_a, source_b, len(pairs), pairs["snapshot_date"].nunique(), int(disagree.sum()),
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_a": source_a,
+                    "source_b": source_b,
+                    "snapshot_date": pairs["snapshot_date"],
+                    "disagree": ~_agree(pairs, "_a", "_b", config),
+                    "abs_log10_ratio": ratio,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def disagreement_rates(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per pair of sources (`stated_pairs`): the keys both state, on how many days, the share on which they
+    disagree. Columns: source_a, source_b, keys, days, disagree, disagreement_rate, median_abs_log10_ratio (of the
+    blended prices, where they disagree)."""
+    rows = []
+    for (source_a, source_b), pair in pairs.groupby(["source_a", "source_b"], sort=True):
+        disagree = pair["disagree"].astype(bool)
+        median_ratio = float(pair.loc[disagree, "abs_log10_ratio"].median()) if disagree.any() else np.nan
+        rows.append((source_a, source_b, len(pair), pair["snapshot_date"].nunique(), int(disagree.sum()),
                      float(disagree.mean()), median_ratio))  # fmt: skip
+    columns = ["source_a", "source_b", "keys", "days", "disagree", "disagreement_rate", "median_abs_log10_ratio"]
     return pd.DataFrame(rows, columns=columns)

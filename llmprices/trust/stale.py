@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
 
-from llmprices.sources.base import RESALE
 from llmprices.sources.providers import canonical_provider
 from llmprices.trust.config import TrustConfig
-from llmprices.trust.frames import no_reason, price_since
+from llmprices.trust.frames import no_reason
+
+if TYPE_CHECKING:
+    from llmprices.trust.history import ListingHistory
 
 RETIREMENTS_CSV = Path(__file__).with_name("retirements.csv")
 RETIREMENTS_FILE_ENV = "LLMPRICES_RETIREMENTS_FILE"
@@ -52,40 +55,42 @@ def api_ids(frame: pd.DataFrame) -> pd.Series:
     `meta.llama3-8b-instruct-v1%3A0` -> `meta.llama3-8b-instruct-v1:0`. Decided once per distinct pair."""
     pairs = frame[["provider", "provider_model_id"]].drop_duplicates()
     decided = {
-        (provider, model_id): _api_id(provider, model_id)
+        (provider, model_id): api_id(provider, model_id)
         for provider, model_id in zip(pairs["provider"], pairs["provider_model_id"], strict=True)
     }
     keys = zip(frame["provider"], frame["provider_model_id"], strict=True)
     return pd.Series([decided[key] for key in keys], index=frame.index, dtype=object)
 
 
-def _api_id(provider: str, provider_model_id: str) -> str:
+def api_id(provider: str, provider_model_id: str) -> str:
     model_id = unquote(str(provider_model_id)).strip().lower()
     prefix, _, rest = model_id.partition("/")
     return rest if rest and canonical_provider(prefix) == provider else model_id
 
 
-def stale_reasons(frame: pd.DataFrame, retirements: pd.DataFrame, config: TrustConfig) -> pd.Series:
-    """Per row of a prepared frame (`frames.prepare`): why it is stale, or ""."""
-    api_id = api_ids(frame)
-    reasons = _deprecated(frame, api_id)
-    reasons = _retired(frame, api_id, retirements, reasons)
-    return _dropped(frame, config, reasons)
+def stale_reasons(
+    frame: pd.DataFrame, retirements: pd.DataFrame, config: TrustConfig, history: ListingHistory
+) -> pd.Series:
+    """Per row of a prepared frame (`frames.prepare`, with `price_since`): why it is stale, or ""; `history`:
+    the facts of the listings' whole history (`history.ListingHistory`)."""
+    ids = api_ids(frame)
+    reasons = _deprecated(frame, ids, history)
+    reasons = _retired(frame, ids, retirements, reasons)
+    return _dropped(frame, config, history, reasons)
 
 
-def _deprecated(frame: pd.DataFrame, api_id: pd.Series) -> pd.Series:
+def _deprecated(frame: pd.DataFrame, ids: pd.Series, history: ListingHistory) -> pd.Series:
     """Rule 1: the earliest date any source's latest statement gives the (provider, API id)."""
     reasons = no_reason(frame)
     keyed = pd.DataFrame(
         {
             "provider": frame["provider"],
-            "api_id": api_id,
+            "api_id": ids,
             "source": frame["source"],
             "day": frame["snapshot_date"],
-            "date": frame["deprecation_date"],
         }
     )
-    latest = keyed.sort_values("day", kind="stable").groupby(["source", "provider", "api_id"]).tail(1)
+    latest = history.deprecations
     stated = latest.dropna(subset=["date"]).sort_values("date").drop_duplicates(["provider", "api_id"])
     if stated.empty:
         return reasons
@@ -100,26 +105,26 @@ def _deprecated(frame: pd.DataFrame, api_id: pd.Series) -> pd.Series:
     return reasons
 
 
-def _retired(frame: pd.DataFrame, api_id: pd.Series, retirements: pd.DataFrame, reasons: pd.Series) -> pd.Series:
+def _retired(frame: pd.DataFrame, ids: pd.Series, retirements: pd.DataFrame, reasons: pd.Series) -> pd.Series:
     """Rule 2: the retirements table, where rule 1 said nothing."""
     reasons = reasons.copy()
     for notice in retirements.itertuples(index=False):
         hit = frame["provider"].eq(notice.provider) & frame["snapshot_date"].ge(notice.retired_on) & reasons.eq("")
         if notice.provider_model_id != "*":
-            hit &= api_id.eq(notice.provider_model_id)
+            hit &= ids.eq(notice.provider_model_id)
         reasons.loc[hit] = f"retired {notice.retired_on:%Y-%m-%d} per the retirements table"
     return reasons
 
 
-def _dropped(frame: pd.DataFrame, config: TrustConfig, reasons: pd.Series) -> pd.Series:
+def _dropped(frame: pd.DataFrame, config: TrustConfig, history: ListingHistory, reasons: pd.Series) -> pd.Series:
     """Rule 3: dropped for good by an exact-id source, where rules 1 and 2 said nothing."""
     keys = ["provider", "model", "model_variant"]
-    exact = frame[frame["source"].isin(EXACT_ID_SOURCES) & frame["offer_kind"].ne(RESALE) & frame["model_matched"]]
-    if exact.empty:
+    last_listed = history.last_listed
+    if last_listed.empty:
         return reasons
-    snapshots = {source: np.sort(days.unique()) for source, days in frame.groupby("source")["snapshot_date"]}
-    covering = exact.groupby(["source", "provider"])["snapshot_date"].unique()
-    last_listed = exact.groupby(["source", *keys])["snapshot_date"].max().reset_index(name="last_listed")
+    by_source = history.snapshots.groupby("source")["snapshot_date"]
+    snapshots = {source: np.sort(days.unique()) for source, days in by_source}
+    covering = history.covering.groupby(["source", "provider"])["snapshot_date"].unique()
     drops = []
     for row in last_listed.itertuples(index=False):
         later = snapshots[row.source][snapshots[row.source] > row.last_listed]
@@ -129,7 +134,7 @@ def _dropped(frame: pd.DataFrame, config: TrustConfig, reasons: pd.Series) -> pd
     if not drops:
         return reasons
     dropped = pd.DataFrame(drops, columns=["dropped_by", *keys, "dropped_on"])
-    listed = frame[["source", *keys, "snapshot_date"]].assign(price_since=price_since(frame)).reset_index()
+    listed = frame[["source", *keys, "snapshot_date", "price_since"]].reset_index()
     hits = listed.merge(dropped, on=keys)
     hits = hits[
         hits["dropped_by"].ne(hits["source"])
