@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +23,7 @@ from llmprices.catalog.coverage import (
     summarize,
 )
 from llmprices.catalog.hub_cache import HubAnswers
+from llmprices.catalog.listings import count_listings
 from llmprices.catalog.matcher import resolve
 from llmprices.http import HttpClient
 
@@ -93,11 +94,14 @@ def test_coverage_by_source():
     observations = pd.DataFrame(
         {
             "source": ["openrouter"] * 3 + ["litellm"] * 2,
+            "provider": ["p"] * 5,
             "provider_model_id": ["a", "b", "b", "c", "d"],
+            "model": ["a", "b", "b", "c", "d"],
             "model_matched": [True, False, False, True, True],
+            "snapshot_date": [date(2025, 6, 1), date(2025, 6, 1), date(2025, 6, 2), date(2025, 6, 1), date(2025, 6, 1)],
         }
     )
-    result = coverage_by_source(observations).set_index("source")
+    result = coverage_by_source(count_listings(observations)).set_index("source")
     assert result.loc["openrouter", ["rows", "matched", "unmatched_ids"]].tolist() == [3, 1, 1]
     assert result.loc["openrouter", "share"] == pytest.approx(1 / 3)
     assert result.loc["litellm", "share"] == 1.0

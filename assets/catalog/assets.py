@@ -15,6 +15,7 @@ from llmprices.catalog.catalog import catalog_from_observations, repos_to_ask
 from llmprices.catalog.coverage import coverage_by_source, unmatched_ids
 from llmprices.catalog.hf_params import HubParams
 from llmprices.catalog.hub_cache import DEFAULT_MAX_AGE, HubAnswers, ask_hub, read_hub_answers, write_hub_answers
+from llmprices.catalog.listings import listing_bounds, listing_counts, listing_models
 from llmprices.catalog.new_models import PRICE_COLUMNS, new_models_of_day, repos_new_to_the_hub, unsized_priced
 from llmprices.catalog.observed import OBSERVED_COLUMNS
 from llmprices.lake.read import read_observations
@@ -70,7 +71,7 @@ def model_catalog(context: dg.AssetExecutionContext, config: CatalogConfig) -> d
     `params_source` says which. Disagreements of the Hub with curated values over 10% are listed in the
     metadata. Lake: `catalog/`."""
     lake = context.resources.lake.lake()
-    observations = read_observations(lake, columns=OBSERVED_COLUMNS)
+    observations = listing_bounds(lake)
     answers = read_hub_answers(lake)
     asked: list[HubParams] = []
     if config.enrich_from_hub:
@@ -134,20 +135,22 @@ def new_models(context: dg.AssetExecutionContext, config: NewModelsConfig) -> dg
     everything would be new. Lake: `new_models/snapshot_date=D/`; the `new_model` kind of alert rules."""
     lake = context.resources.lake.lake()
     days = partition_days(context)
-    observations = read_observations(lake, last_day=days[-1], columns=[*OBSERVED_COLUMNS, *PRICE_COLUMNS])
+    history = listing_bounds(lake, last_day=days[-1])
     answers = read_hub_answers(lake)
-    built = catalog_from_observations(observations, answers.params)
+    built = catalog_from_observations(history, answers.params)
     if config.ask_hub and _ask_hub(context, lake, answers, repos_new_to_the_hub(built.catalog, days[0], answers)):
-        built = catalog_from_observations(observations, answers.params)
+        built = catalog_from_observations(history, answers.params)
+    first_day_of_source = history.groupby("source")["snapshot_date"].min()
     written, unsized = [], []
     for day in days:
-        rows = new_models_of_day(built.catalog, observations, built.keys, day, answers)
+        today = read_observations(lake, day, day, columns=[*OBSERVED_COLUMNS, *PRICE_COLUMNS])
+        today = today.assign(model=listing_models(history, built.keys, today))
+        rows = new_models_of_day(built.catalog, first_day_of_source, today, day, answers)
         lake.write_partition(
             NEW_MODELS_TABLE, NEW_MODELS_TABLE.partition(snapshot_date=day), NEW_MODELS_TABLE.from_frame(rows)
         )
         written.append(rows.assign(snapshot_date=day))
-        of_day = observations["snapshot_date"] == day
-        unsized.append(unsized_priced(built.catalog, observations[of_day], built.keys[of_day], answers).assign(day=day))
+        unsized.append(unsized_priced(built.catalog, today, today["model"], answers).assign(day=day))
     fresh = pd.concat(written, ignore_index=True)
     return dg.MaterializeResult(
         metadata={
@@ -195,13 +198,15 @@ def unmatched_models(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     matters most. The metadata carries the coverage figure: share of observation rows with a canonical
     model, per source. Lake: `unmatched_models/`."""
     lake = context.resources.lake.lake()
-    observations = read_observations(lake)
-    unmatched = unmatched_ids(observations)
+    listings = listing_counts(lake)
+    unmatched = unmatched_ids(listings)
     lake.write_partition(UNMATCHED_MODELS_TABLE, (), pa.Table.from_pandas(unmatched, preserve_index=False))
-    metadata = {"dagster/row_count": len(unmatched), "observation_rows": len(observations)}
-    if len(observations):
-        metadata["coverage_share"] = round(float(observations["model_matched"].mean()), 4)
-        metadata["coverage_by_source"] = dg.MetadataValue.md(coverage_by_source(observations).to_markdown(index=False))
+    rows = int(listings["rows"].sum())
+    metadata = {"dagster/row_count": len(unmatched), "observation_rows": rows}
+    if rows:
+        matched = int(listings.loc[listings["model_matched"].astype(bool), "rows"].sum())
+        metadata["coverage_share"] = round(matched / rows, 4)
+        metadata["coverage_by_source"] = dg.MetadataValue.md(coverage_by_source(listings).to_markdown(index=False))
     if len(unmatched):
         metadata["top_unmatched"] = dg.MetadataValue.md(unmatched.head(25).to_markdown(index=False))
     return dg.MaterializeResult(metadata=metadata)

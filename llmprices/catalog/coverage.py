@@ -30,16 +30,16 @@ SIZED_BY = {"curated": "curated", "hub safetensors": "hub", "computed from confi
             "name (estimate)": "name"}  # fmt: skip
 
 
-def coverage_by_source(observations: pd.DataFrame) -> pd.DataFrame:
-    """Per `source`: rows, matched rows, share matched and distinct unmatched ids.
-
-    Reads the columns `source`, `provider_model_id` and `model_matched` (bool).
-    """
-    matched = observations["model_matched"].astype(bool)
-    grouped = observations.groupby("source", sort=True)
-    result = pd.DataFrame({"rows": grouped.size(), "matched": matched.groupby(observations["source"]).sum()})
+def coverage_by_source(listings: pd.DataFrame) -> pd.DataFrame:
+    """Per `source`: rows, matched rows, share matched and distinct unmatched ids, from counted listings
+    (`listings.count_listings`: `source`, `provider_model_id`, `model_matched`, `rows`)."""
+    matched = listings["model_matched"].astype(bool)
+    rows = listings["rows"].groupby(listings["source"], sort=True).sum()
+    result = pd.DataFrame(
+        {"rows": rows, "matched": listings["rows"].where(matched, 0).groupby(listings["source"]).sum()}
+    )
     result["share"] = result["matched"] / result["rows"]
-    unmatched = observations[~matched].groupby("source")["provider_model_id"].nunique()
+    unmatched = listings[~matched].groupby("source")["provider_model_id"].nunique()
     result["unmatched_ids"] = unmatched.reindex(result.index, fill_value=0)
     return result.reset_index()
 
@@ -225,22 +225,23 @@ def name_agreement(listings: pd.DataFrame, curation: Curation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def unmatched_ids(observations: pd.DataFrame) -> pd.DataFrame:
+def unmatched_ids(listings: pd.DataFrame) -> pd.DataFrame:
     """Every provider_model_id without a canonical model: its normalized id, sources, providers, rows and
-    first and last day seen, newest first (the `unmatched_models` table)."""
+    first and last day seen, newest first (the `unmatched_models` table), from counted listings
+    (`listings.count_listings`)."""
     columns = ["provider_model_id", "normalized_model", "sources", "providers", "rows", "first_seen", "last_seen"]
-    rows = observations[~observations["model_matched"].astype(bool)]
-    if rows.empty:
+    unmatched = listings[~listings["model_matched"].astype(bool)]
+    if unmatched.empty:
         return pd.DataFrame(columns=columns)
-    grouped = rows.groupby("provider_model_id")
+    grouped = unmatched.sort_values("first_seen", kind="stable").groupby("provider_model_id")
     table = pd.DataFrame(
         {
             "normalized_model": grouped["model"].first(),
             "sources": grouped["source"].agg(lambda s: ",".join(sorted(set(s)))),
             "providers": grouped["provider"].agg(lambda s: ",".join(sorted(set(s)))),
-            "rows": grouped.size(),
-            "first_seen": grouped["snapshot_date"].min(),
-            "last_seen": grouped["snapshot_date"].max(),
+            "rows": grouped["rows"].sum(),
+            "first_seen": grouped["first_seen"].min(),
+            "last_seen": grouped["last_seen"].max(),
         }
     ).reset_index()
     return table.sort_values(["last_seen", "rows", "provider_model_id"], ascending=[False, False, True])[columns]

@@ -23,13 +23,11 @@ _LISTING = ["source", "provider", "provider_model_id", *PRICE_COLUMNS[:3]]
 
 
 def new_models_of_day(
-    catalog: pd.DataFrame, observations: pd.DataFrame, keys: pd.Series, day: date, answers: HubAnswers
+    catalog: pd.DataFrame, first_day_of_source: pd.Series, today: pd.DataFrame, day: date, answers: HubAnswers
 ) -> pd.DataFrame:
     """The `new_models/` rows of `day`: catalog models first seen that day, each with the day's sources and
-    providers and its cheapest paid listing (a free one if none is paid). `observations` (with their catalog
-    model in `keys`) must reach back to the first day in the lake, and may stop at `day`."""
-    first_day_of_source = observations.groupby("source")["snapshot_date"].min()
-    today = observations[observations["snapshot_date"] == day].assign(model=keys)
+    providers and its cheapest paid listing (a free one if none is paid). `today`: the day's observations with
+    their catalog `model`; `first_day_of_source`: each source's first day in the lake."""
     known_sources = today[today["source"].map(first_day_of_source) < day]
     fresh = catalog[(catalog["first_seen"] == day) & catalog["model"].isin(set(known_sources["model"]))]
     if fresh.empty:
