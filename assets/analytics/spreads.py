@@ -13,7 +13,7 @@ from assets.analytics.prices import PER_PROVIDER_SOURCES
 from assets.analytics.reads import provider_prices_between
 from assets.keys import ANALYTICS_GROUP, DAILY_SPREADS, PROVIDER_PRICES
 from assets.metadata import chart_md
-from assets.partitions import DAILY_PARTITIONS, partition_days
+from assets.partitions import DAILY_PARTITIONS, month_chunks, partition_days
 from llmprices.analysis.spreads import SpreadConfig, spread_prices, spread_summary
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import PROVIDER_PRICES as PROVIDER_PRICES_TABLE
@@ -54,29 +54,44 @@ def daily_spreads(context: dg.AssetExecutionContext, config: SpreadsConfig) -> d
     trusted, full-precision, paid variant unless the config counts more). Lake: `spreads/snapshot_date=D/`."""
     lake = context.resources.lake.lake()
     days = partition_days(context)
-    stored = provider_prices_between(lake, days[0], days[-1])
-    prices = spread_prices(stored, config.spread_config())
-    if prices.empty:
-        raise dg.Failure(_no_spread_prices(lake, stored, days), allow_retries=False)
-    spreads = spread_summary(prices)
-    by_day = SPREADS.from_frame_by_day(spreads, days)
-    lake.write_partitions(SPREADS, {SPREADS.partition(snapshot_date=day): rows for day, rows in by_day.items()})
-    spreads_by_day = dict(iter(spreads.groupby(spreads["snapshot_date"])))
-    for day in days:  # each day its own figures
-        figures = spreads_day_figures(spreads_by_day.get(day, spreads.iloc[0:0]))
-        context.add_asset_metadata(figures, partition_key=day.isoformat())
-    latest = prices["snapshot_date"].max().isoformat()  # its chart: one per run keeps the event log small
-    context.add_asset_metadata({"provider_prices_chart": _provider_prices_chart(prices)}, partition_key=latest)
+    priced_days, stored_rows, latest, pending = set(), 0, None, []
+    for month in month_chunks(days):  # a month of provider prices in memory at a time, however long the range
+        stored = provider_prices_between(lake, month[0], month[-1])
+        stored_rows += len(stored)
+        prices = spread_prices(stored, config.spread_config())
+        pending.append(month)
+        if prices.empty and latest is None:
+            continue  # nothing is written until some day has prices: a range without any fails untouched
+        spreads = spread_summary(prices) if len(prices) else latest[1].iloc[0:0]
+        for month_days in pending:
+            _write_spreads(context, lake, month_days, spreads)
+        pending, priced_days = [], priced_days | set(prices["snapshot_date"])
+        latest = (prices, spreads) if len(prices) else latest
+    if latest is None:
+        raise dg.Failure(_no_spread_prices(lake, stored_rows, days), allow_retries=False)
+    prices = latest[0]
+    newest = prices["snapshot_date"].max().isoformat()  # its chart: one per run keeps the event log small
+    context.add_asset_metadata({"provider_prices_chart": _provider_prices_chart(prices)}, partition_key=newest)
     return dg.MaterializeResult(
         metadata={
             "run_days": len(days),
-            "run_days_without_prices": len(set(days) - set(prices["snapshot_date"])),
+            "run_days_without_prices": len(set(days) - priced_days),
             "lake_path": lake.path(SPREADS),
         }
     )
 
 
-def _no_spread_prices(lake: Lake, stored: pd.DataFrame, days: list[date]) -> str:
+def _write_spreads(context: dg.AssetExecutionContext, lake: Lake, days: list[date], spreads: pd.DataFrame) -> None:
+    """Each day's partition (an empty one for a day without spreads) and its own figures."""
+    by_day = SPREADS.from_frame_by_day(spreads, days)
+    lake.write_partitions(SPREADS, {SPREADS.partition(snapshot_date=day): rows for day, rows in by_day.items()})
+    spreads_by_day = dict(iter(spreads.groupby(spreads["snapshot_date"])))
+    for day in days:
+        figures = spreads_day_figures(spreads_by_day.get(day, spreads.iloc[0:0]))
+        context.add_asset_metadata(figures, partition_key=day.isoformat())
+
+
+def _no_spread_prices(lake: Lake, stored_rows: int, days: list[date]) -> str:
     """Why there is nothing to spread on these days, and what to do about it."""
     where = f"from {days[0]} to {days[-1]}"
     landed = {
@@ -86,14 +101,14 @@ def _no_spread_prices(lake: Lake, stored: pd.DataFrame, days: list[date]) -> str
     }
     if not landed:
         return f"no provider prices {where}: materialize provider_prices for these days first"
-    if stored.empty:
+    if not stored_rows:
         return (
             f"no independent provider prices {where}: provider_prices is empty on these days (their observations "
             "are resale, such as OpenRouter's own list, or absent); land a per-provider source "
             f"({PER_PROVIDER_SOURCES}) for these days"
         )
     return (
-        f"no provider price {where} passes the spread config: all {len(stored):,} are flagged, quantized or free "
+        f"no provider price {where} passes the spread config: all {stored_rows:,} are flagged, quantized or free "
         "(see the anomalies table; the config's include_flagged, include_quantized, include_free count them)"
     )
 

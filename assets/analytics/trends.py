@@ -22,6 +22,7 @@ from llmprices.analysis.trends import SEED_ASSUMED_SIZES_B, TrendFit, monthly_mo
 from llmprices.lake.query import connect
 from llmprices.lake.read import read_observations
 from llmprices.lake.store import Lake
+from llmprices.lake.tables import PROVIDER_PRICES as PROVIDER_PRICES_TABLE
 from llmprices.lake.tables import REPORT_FILE, REPORTS, TREND_TABLES
 from llmprices.report.monthly import NoPricesThatMonth, monthly_report
 
@@ -167,8 +168,7 @@ def _write_report(lake: Lake, month: str) -> str | None:
 def _month_inputs(lake: Lake, month: str, settings: TrendSettings, market_size: "_MarketSize") -> MonthInputs:
     """The month's provider prices and OpenRouter's list, from `LEAD_IN_DAYS` before it (the first repricings
     of the month compare with them), and what a proxy month needs; a clear failure when nothing can price it."""
-    first = date.fromisoformat(f"{month}-01")
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    first, last = _month_bounds(month)
     lead_in = first - timedelta(days=LEAD_IN_DAYS)
     prices = provider_prices_between(lake, lead_in, last)
     observations = read_observations(lake, lead_in, last)
@@ -207,11 +207,23 @@ class _MarketSize:
 
     def get(self) -> pd.Series:
         if self._sizes is None:
-            counted = spread_prices(
-                provider_prices_between(self._lake), SpreadConfig(include_flagged=self._settings.include_flagged)
+            selection = SpreadConfig(include_flagged=self._settings.include_flagged)
+            months = sorted({value[:7] for value in self._lake.partition_values(PROVIDER_PRICES_TABLE)})
+            monthly = [  # a month of provider prices in memory at a time
+                monthly_model_prices(
+                    spread_prices(provider_prices_between(self._lake, *_month_bounds(month)), selection)
+                )
+                for month in months
+            ]
+            self._sizes = (
+                first_market_size(pd.concat(monthly, ignore_index=True)) if monthly else pd.Series(dtype=float)
             )
-            self._sizes = first_market_size(monthly_model_prices(counted))
         return self._sizes
+
+
+def _month_bounds(month: str) -> tuple[date, date]:
+    first = date.fromisoformat(f"{month}-01")
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def _earlier_model_prices(lake: Lake, month: str) -> pd.DataFrame:
