@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +16,10 @@ from conftest import REPO_ROOT, hang
 
 from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
-TODAY = datetime.now(UTC).date()
+
+def today() -> date:
+    """Today in UTC when asked, not when the module was imported: a suite may run across midnight."""
+    return datetime.now(UTC).date()
 KEY = "aa-live-4c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f"
 
 
@@ -39,7 +42,7 @@ def test_a_hanging_source_fails_alone_at_its_deadline_and_the_other_lands(
     hanging = socket_server(hang)
     http_server.add_file("/hf/models", shared_data / "samples" / "huggingface_models.json")
     request = IngestRequest(
-        ["openrouter", "huggingface"], TODAY, TODAY, lake_uri=str(tmp_path),
+        ["openrouter", "huggingface"], today(), today(), lake_uri=str(tmp_path),
         resource_config={
             "http": {"fetch_deadline_s": 2},
             "openrouter_source": {"api_base": f"{hanging.base_url}/api/v1"},
@@ -67,7 +70,7 @@ def test_a_refused_key_fails_once_says_check_the_key_and_is_stored_nowhere(
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     request = IngestRequest(
-        ["artificialanalysis"], TODAY, TODAY, lake_uri=str(tmp_path / "lake"),
+        ["artificialanalysis"], today(), today(), lake_uri=str(tmp_path / "lake"),
         resource_config={
             "artificialanalysis_source": {"api_base": f"{http_server.base_url}/aa", "api_key": {"env": "TEST_AA_KEY"}}
         },
@@ -92,7 +95,7 @@ def test_forbidden_is_not_retried_either(http_server, tmp_path, monkeypatch, sta
     monkeypatch.setenv("TEST_AA_KEY", KEY)
     http_server.add("/aa/data/llms/models", "forbidden", status=status)
     request = IngestRequest(
-        ["artificialanalysis"], TODAY, TODAY, lake_uri=str(tmp_path),
+        ["artificialanalysis"], today(), today(), lake_uri=str(tmp_path),
         resource_config={
             "artificialanalysis_source": {"api_base": f"{http_server.base_url}/aa", "api_key": {"env": "TEST_AA_KEY"}}
         },

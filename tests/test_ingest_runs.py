@@ -19,7 +19,10 @@ from llmprices.lake.store import Lake
 from llmprices.sources import ALL_SOURCES
 from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
-TODAY = datetime.now(UTC).date()
+
+def today() -> date:
+    """Today in UTC when asked, not when the module was imported: a suite may run across midnight."""
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture
@@ -37,8 +40,9 @@ def query(lake_dir: Path, table: str, sql: str):
     return duckdb.sql(sql.replace("{table}", scan)).df()
 
 
-def live_openrouter(http_server, body: bytes, lake_dir: Path, instance, day: date = TODAY):
+def live_openrouter(http_server, body: bytes, lake_dir: Path, instance, day: date | None = None):
     http_server.add("/api/v1/models", body)
+    day = day or today()
     request = IngestRequest(
         ["openrouter"],
         day,
@@ -76,7 +80,7 @@ def test_live_openrouter_day_lands_exact_prices_and_quarantines_dynamic_ones(
     rows = query(tmp_path, "observations", "select * from {table}")
     priced = [m for m in models if m["pricing"]["prompt"] != "-1" and m["pricing"]["completion"] != "-1"]
     assert len(rows) == len(priced) == 351
-    assert set(rows["snapshot_date"].astype(str)) == {TODAY.isoformat()}
+    assert set(rows["snapshot_date"].astype(str)) == {today().isoformat()}
     by_id = rows.set_index("provider_model_id")
     for model in priced:
         row = by_id.loc[model["id"]]
@@ -92,12 +96,12 @@ def test_live_openrouter_day_lands_exact_prices_and_quarantines_dynamic_ones(
     assert all("-1 marks a dynamic/variable price" in reason for reason in quarantined["reason"])
     assert json.loads(quarantined["record"][0])["pricing"]["prompt"] == "-1"
 
-    manifest = Lake(str(tmp_path)).read_raw_manifest("openrouter", TODAY)
+    manifest = Lake(str(tmp_path)).read_raw_manifest("openrouter", today())
     [entry] = manifest.payloads
     assert entry["url"] == f"{http_server.base_url}/api/v1/models" and entry["http_status"] == 200
     assert entry["bytes"] == len(body)
     assert rows["raw_sha256"].unique().tolist() == [entry["sha256"]]
-    stored = tmp_path / "raw" / "source=openrouter" / f"snapshot_date={TODAY}" / entry["file"]
+    stored = tmp_path / "raw" / "source=openrouter" / f"snapshot_date={today()}" / entry["file"]
     assert stored.read_bytes() == body
 
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -107,7 +111,7 @@ def test_live_openrouter_day_lands_exact_prices_and_quarantines_dynamic_ones(
 def test_rematerializing_a_day_replaces_only_that_partition(shared_data, http_server, tmp_path, instance):
     yesterday_dir = tmp_path / "captures"
     yesterday_dir.mkdir()
-    yesterday = TODAY - timedelta(days=1)
+    yesterday = today() - timedelta(days=1)
     (yesterday_dir / f"{yesterday}.json").write_bytes(openrouter_payload(shared_data, "2025-12-30"))
     archived = run_ingest(
         IngestRequest(
@@ -134,7 +138,7 @@ def test_rematerializing_a_day_replaces_only_that_partition(shared_data, http_se
     )
     assert counts["n"].tolist() == [expected_yesterday, sum(1 for m in fewer["data"] if m["pricing"]["prompt"] != "-1")]
     files = sorted(
-        p.name for p in (tmp_path / "lake" / "observations" / f"snapshot_date={TODAY}").rglob("*") if p.is_file()
+        p.name for p in (tmp_path / "lake" / "observations" / f"snapshot_date={today()}").rglob("*") if p.is_file()
     )
     assert files == ["part-0.parquet"]
 
@@ -219,7 +223,7 @@ def test_a_source_serving_garbage_fails_alone_and_loses_nothing(shared_data, htt
     http_server.add("/api/v1/models", garbage)
     http_server.add_file("/hf/models", shared_data / "samples" / "huggingface_models.json")
     request = IngestRequest(
-        ["openrouter", "huggingface"], TODAY, TODAY, lake_uri=str(tmp_path),
+        ["openrouter", "huggingface"], today(), today(), lake_uri=str(tmp_path),
         resource_config={
             "openrouter_source": {"api_base": f"{http_server.base_url}/api/v1"},
             "huggingface_source": {"api_base": f"{http_server.base_url}/hf"},
@@ -235,7 +239,7 @@ def test_a_source_serving_garbage_fails_alone_and_loses_nothing(shared_data, htt
 
     landed = query(tmp_path, "observations", "select source, count(*) as n from {table} group by all")
     assert landed.set_index("source")["n"].to_dict() == {"huggingface": 6}
-    _, [kept] = Lake(str(tmp_path)).read_raw("openrouter", TODAY)
+    _, [kept] = Lake(str(tmp_path)).read_raw("openrouter", today())
     assert kept.name == "models.json" and kept.body == garbage
     quarantined = query(tmp_path, "quarantine", "select * from {table} where source = 'openrouter'")
     assert quarantined["failed_check"].tolist() == ["payload"]

@@ -31,7 +31,7 @@ def lake_dir(tmp_path: Path) -> Path:
                 "is_quantized": False,
                 "is_free": False,
             }
-        )
+        ).reindex(columns=PROVIDER_PRICES.schema.names)  # provenance and trust columns left empty
         partition = PROVIDER_PRICES.partition(snapshot_date=day)
         lake.write_partition(PROVIDER_PRICES, partition, PROVIDER_PRICES.from_frame(frame))
     return tmp_path / "lake"

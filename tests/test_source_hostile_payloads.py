@@ -4,7 +4,7 @@ the API, fail half-way or never end."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +18,11 @@ from llmprices.sources.common import encoded_path
 from pipeline.runner import IngestRequest, InProcessRuns, run_ingest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources" / "openrouter_endpoints"
-TODAY = datetime.now(UTC).date()
+
+
+def today() -> date:
+    """Today in UTC when asked, not when the module was imported: a suite may run across midnight."""
+    return datetime.now(UTC).date()
 HOSTILE = ["../../../admin", "meta-llama/../../../../etc/passwd", "a/./b", "x" * 400 + "/y", "q?x=1#frag/z"]
 
 
@@ -34,7 +38,7 @@ def test_hostile_model_ids_stay_inside_the_api_and_the_lake_and_the_other_models
         "/api/v1/models/meta-llama/llama-3.3-70b-instruct/endpoints", FIXTURES / "llama-3.3-70b-instruct.json"
     )
     request = IngestRequest(
-        ["openrouter_endpoints"], TODAY, TODAY, lake_uri=str(tmp_path),
+        ["openrouter_endpoints"], today(), today(), lake_uri=str(tmp_path),
         resource_config={"openrouter_endpoints_source": {"api_base": f"{http_server.base_url}/api/v1"}},
     )  # fmt: skip
     with dg.instance_for_test() as instance:
@@ -45,10 +49,10 @@ def test_hostile_model_ids_stay_inside_the_api_and_the_lake_and_the_other_models
     assert not any(".." in path.split("/") for path in requested)
     assert "/api/v1/models/q%3Fx%3D1%23frag/z/endpoints" in requested  # percent-encoded, not a query
 
-    raw = tmp_path / "raw" / "source=openrouter_endpoints" / f"snapshot_date={TODAY}"
+    raw = tmp_path / "raw" / "source=openrouter_endpoints" / f"snapshot_date={today()}"
     stored = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert all(p.is_relative_to(tmp_path) for p in stored)
-    manifest, payloads = Lake(str(tmp_path)).read_raw("openrouter_endpoints", TODAY)
+    manifest, payloads = Lake(str(tmp_path)).read_raw("openrouter_endpoints", today())
     assert all((raw / entry["file"]).resolve().is_relative_to(raw) for entry in manifest.payloads)
     assert [p.name for p in payloads][:2] == ["models.json", "endpoints/meta-llama/llama-3.3-70b-instruct.json"]
 
@@ -76,7 +80,7 @@ def page(models: list[dict], next_link: str | None = None) -> str:
 def fetch_and_parse(base_url: str):
     client = HttpClient(backoff_factor_s=0, max_retries=1)
     payloads = openrouter.fetch(client, f"{base_url}/api/v1")
-    return payloads, list(openrouter.parse(payloads, TODAY))
+    return payloads, list(openrouter.parse(payloads, today()))
 
 
 def test_a_next_link_off_the_configured_origin_is_not_followed_and_the_first_page_is_kept(http_server):
@@ -118,7 +122,7 @@ def test_paging_that_never_ends_stops_at_the_cap_and_says_so(http_server):
 def test_a_blank_model_id_is_quarantined_not_landed(http_server, tmp_path):
     http_server.add("/api/v1/models", page([model("a/one"), model(""), model("   ")]))
     request = IngestRequest(
-        ["openrouter"], TODAY, TODAY, lake_uri=str(tmp_path),
+        ["openrouter"], today(), today(), lake_uri=str(tmp_path),
         resource_config={"openrouter_source": {"api_base": f"{http_server.base_url}/api/v1"}},
     )  # fmt: skip
     with dg.instance_for_test() as instance:

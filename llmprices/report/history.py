@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib import colormaps, ticker
 from matplotlib import dates as mdates
 
+from llmprices.analysis.spreads import spread_prices
 from llmprices.catalog.matcher import resolve
 from llmprices.lake.query import LakeConnection
 from llmprices.report.figures import figure, png
@@ -52,14 +53,17 @@ def provider_history(
     con: LakeConnection, model: str, providers: list[str] | None = None, since: date | None = None
 ) -> pd.DataFrame:
     """One row per day and provider pricing `model` (USD per million tokens): snapshot_date, provider, source,
-    input, output, blended; optionally only some providers, from a day on."""
+    input, output, blended; optionally only some providers, from a day on. A provider's price on a day is the one
+    its spread counts (`spread_prices`: trusted, full precision, paid, the cheapest of its variants), not one of
+    its FP8 or turbo builds."""
     query = """
-        select snapshot_date, provider, source, input, output, blended from provider_prices
+        select * from provider_prices
         where model = $model and ($providers is null or list_contains($providers, provider))
               and ($since is null or snapshot_date >= $since)
-        order by snapshot_date, provider
     """
-    return con.sql(query, {"model": model, "providers": providers or None, "since": since}).df()
+    rows = con.sql(query, {"model": model, "providers": providers or None, "since": since}).df()
+    prices = spread_prices(rows)
+    return prices.drop(columns="model").sort_values(["snapshot_date", "provider"], ignore_index=True)
 
 
 def price_stretches(history: pd.DataFrame) -> pd.DataFrame:

@@ -297,7 +297,7 @@ def _anomalies(con: LakeConnection, month: str) -> str:
     if ANOMALIES_VIEW not in con.views():
         return paragraph("Anomalies (prices flagged as implausible): not computed for this lake.", "note")
     columns = [name for (name, *_rest) in con.sql(f"describe {ANOMALIES_VIEW}").fetchall()]
-    by = next((c for c in ("kind", "check", "reason", "rule") if c in columns), None)
+    by = next((c for c in ("trust_flags", "kind", "check", "reason", "rule") if c in columns), None)
     when = next((c for c in ("snapshot_date", "month") if c in columns), None)
     where = (f"where strftime({when}, '%Y-%m') = $m" if when == "snapshot_date" else
              f"where {when} = $m" if when else "")  # fmt: skip
