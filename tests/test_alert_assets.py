@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 import pytest
 import test_alerts as delivery
 
@@ -20,7 +21,7 @@ from assets.partitions import DAILY_PARTITIONS
 from assets.sources.freshness import observations_freshness
 from assets.warehouse.assets import price_changes
 from llmprices.lake.store import Lake
-from llmprices.lake.tables import ALERTS, CHANGES, OBSERVATIONS
+from llmprices.lake.tables import ALERTS, CHANGES, NEW_MODELS, OBSERVATIONS
 from llmprices.sources import ALL_SOURCES
 from llmprices.warehouse.changes import changes_between, changes_table
 from pipeline.resources import AlertsResource, HttpResource, HubResource, LakeResource
@@ -150,6 +151,25 @@ def test_two_real_days_send_exactly_the_matching_alerts_and_a_rerun_sends_none(
     assert (redelivered["delivered"], redelivered["already_done"]) == (0, 24)
     assert (len(receiver.accepted), len(mailbox.messages)) == (16, 4)
     assert len((rules.parent / "alerts.jsonl").read_text().splitlines()) == 4
+
+
+def test_a_days_new_models_are_counted_apart_from_its_price_changes(lake, rules):
+    instance = dg.DagsterInstance.ephemeral()
+    materialize(lake, rules, instance, BEFORE)
+    qwen = {name: None for name in NEW_MODELS.schema.names} | {
+        "model": "qwen/qwen3.5-35b-a3b", "hf_repo": "Qwen/Qwen3.5-35B-A3B", "open_weights": True,
+        "params_total_b": 35.0, "params_active_b": 3.0, "sources": "openrouter", "providers": "openrouter",
+        "source": "openrouter", "provider": "openrouter", "provider_model_id": "qwen/qwen3.5-35b-a3b",
+        "input_usd_per_mtok": 0.2, "output_usd_per_mtok": 0.8, "blended_usd_per_mtok": 0.35,
+    }  # fmt: skip
+    table = pa.Table.from_pylist([qwen], schema=NEW_MODELS.schema)
+    Lake(str(lake)).write_partition(NEW_MODELS, NEW_MODELS.partition(snapshot_date=DAY), table)
+
+    result = materialize(lake, rules, instance, DAY)
+    day = metadata(result, alert_deliveries)
+    assert (day["changes"], day["new_models"]) == (37, 1)  # as price_changes counts them, and the new model
+    run = result.asset_materializations_for_node(alert_deliveries.op.name)[0].metadata
+    assert (run["run_changes"].value, run["run_new_models"].value) == (37, 1)
 
 
 def test_a_receiver_outage_is_retried_by_a_later_run_once_and_nothing_secret_is_stored(lake, rules, receiver, mailbox):

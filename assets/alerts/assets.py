@@ -18,7 +18,7 @@ from llmprices.alerts.rules import AlertConfigError, alerts_for
 from llmprices.lake.read import read_day_source_table
 from llmprices.lake.tables import ALERTS, CHANGES
 from llmprices.lake.tables import NEW_MODELS as NEW_MODELS_TABLE
-from llmprices.warehouse.changes import new_model_changes
+from llmprices.warehouse.changes import NEW_MODEL, new_model_changes
 
 ALL_DELIVERED = "all_alerts_delivered"
 NOT_CONFIGURED = "no alert rules configured"
@@ -87,11 +87,14 @@ def alert_deliveries(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 
 def _day_metadata(day: date, changes: pd.DataFrame, matched: list[Alert], report: DeliveryReport) -> dict:
-    """The day's changes and alerts, and what became of those alerts in this run (the run's totals also count
-    earlier days' alerts it retried)."""
+    """The day's price changes, new models and alerts, and what became of those alerts in this run (the run's
+    totals also count earlier days' alerts it retried)."""
     ids = {alert.alert_id for alert in matched if alert.snapshot_date == day}
+    of_day = changes[changes["snapshot_date"] == day]
+    new = of_day["kind"].eq(NEW_MODEL)
     return {
-        "changes": int((changes["snapshot_date"] == day).sum()),
+        "changes": int((~new).sum()),
+        "new_models": int(new.sum()),
         "alerts_matched": len(ids),
         "delivered": len(ids.intersection(report.delivered)),
         "failed": len(ids.intersection(report.failed)),
