@@ -14,7 +14,7 @@ from llmprices.lake.store import Lake
 from llmprices.lake.tables import OBSERVATIONS
 from llmprices.trust.config import TrustConfig
 from llmprices.trust.flags import flag_observations
-from llmprices.trust.months import judged_months
+from llmprices.trust.months import judged_months, window_start
 from llmprices.trust.reconcile import reconcile
 
 L8, L70 = "meta-llama/llama-3.1-8b-instruct", "meta-llama/llama-3.1-70b-instruct"
@@ -80,3 +80,15 @@ def test_month_by_month_flags_and_prices_equal_one_pass_over_the_whole_history(t
     together = reconciled[reconciled["provider"].eq("together")].set_index("snapshot_date")
     assert together.loc[pd.Timestamp("2025-03-20"), "price_since"] == pd.Timestamp("2025-02-03")
     assert not together.loc[pd.Timestamp("2025-02-01"), "trusted"]
+
+
+def test_a_run_reads_back_only_as_far_as_its_first_day_still_depends_on():
+    daily = [date(2025, 5, 1) + timedelta(days=i) for i in range(60)]
+    assert window_start(date(2025, 6, 14), {"litellm": daily, "openrouter": daily}, TrustConfig()) == date(2025, 6, 14)
+
+    captures = {
+        "genai_prices": [date(2025, 6, 5)],  # stands for the 14th (9 days): its rows are read
+        "litellm": [date(2025, 5, 28), date(2025, 6, 20)],  # too old for the 14th, but the market of the 5th
+        "openrouter": [date(2025, 5, 25), date(2025, 6, 1)],  # the router prices the 5th's and 28th's copies face
+    }
+    assert window_start(date(2025, 6, 14), captures, TrustConfig()) == date(2025, 5, 25)

@@ -46,7 +46,7 @@ def flag_observations(
     `catalog`: the model catalog (model, family, creator, params_total_b, is_moe, open_weights, license,
     hf_repo); `retirements`: default the shipped table and `$LLMPRICES_RETIREMENTS_FILE`; `history`: the facts
     of the listings' whole history (`history.gather_history`) when the frame holds only some of its days (and
-    a lead-in of `lead_in_days(config)`); default: the frame's own.
+    the lead-in `months.window_start` gives); default: the frame's own.
     """
     config = config or TrustConfig()
     retirements = load_retirements() if retirements is None else retirements
@@ -77,13 +77,6 @@ def flag_observations(
 def open_weight_models(catalog: pd.DataFrame) -> set[str]:
     """The catalog's open-weight models: the only ones a curated copy of a router's price can be told by."""
     return set(catalog.loc[catalog["open_weights"].astype("boolean").fillna(False), "model"])
-
-
-def lead_in_days(config: TrustConfig) -> int:
-    """Days before the first judged one that a frame needs for its flags to be those of the whole history: the
-    days a capture stands for (the market a row is judged against, and the carried captures of the lead-in
-    itself), and the router captures a copy is matched with."""
-    return 2 * config.carry_days + config.copy_lookback_days
 
 
 def _resale_reasons(frame: pd.DataFrame, copies: pd.Series) -> pd.Series:

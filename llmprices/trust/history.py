@@ -1,5 +1,5 @@
 """What the trust rules know of every listing's whole history: the few facts a day's flags depend on beyond the
-days around it, gathered from the lake a month at a time.
+days around it, gathered from the lake a week at a time.
 
 Most rules compare a row with rows of its own day, or of the days a capture stands for (`carry_days`, the
 router copies' `copy_lookback_days`). Four look further, at days long before or after:
@@ -17,7 +17,6 @@ as over the whole history at once.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,10 +28,12 @@ from llmprices.lake.store import Lake
 from llmprices.lake.tables import OBSERVATIONS
 from llmprices.sources.base import RESALE
 from llmprices.trust.config import TrustConfig
-from llmprices.trust.copies import router_copy_reasons
+from llmprices.trust.copies import ROUTER_LIST_SOURCES, router_copy_reasons
 from llmprices.trust.frames import DAILY_LISTING, LISTING, comparable, prepare
 from llmprices.trust.stale import EXACT_ID_SOURCES, api_ids
 
+#: Landed days of observations `gather_history` holds at a time: about 1M rows at 100x today's load.
+GATHER_DAYS = 7
 #: The observation columns the rules read.
 TRUST_COLUMNS = [
     "snapshot_date", "source", "provider", "provider_model_id", "variant", "model", "model_variant", "model_matched",
@@ -76,21 +77,22 @@ def with_copies_marked(frame: pd.DataFrame, open_weight_models: set[str], config
 def gather_history(
     lake: Lake, open_weight_models: set[str], config: TrustConfig, last_day: date | None = None
 ) -> ListingHistory:
-    """The facts of every observation in the lake (up to `last_day`), read a month at a time."""
-    return combined(_facts_of(month) for month in _months_of(lake, open_weight_models, config, last_day))
+    """The facts of every observation in the lake (up to `last_day`), read `GATHER_DAYS` days at a time."""
+    return combined(_facts_of(span) for span in _spans_of(lake, open_weight_models, config, last_day))
 
 
-def _months_of(lake: Lake, open_weight_models: set[str], config: TrustConfig, last_day: date | None) -> Iterator:
+def _spans_of(lake: Lake, open_weight_models: set[str], config: TrustConfig, last_day: date | None) -> Iterator:
+    """The observations, `GATHER_DAYS` landed days at a time, prepared and with router copies marked (a copy is
+    matched with the router's capture of up to `copy_lookback_days` before: those are read too)."""
     days = sorted(date.fromisoformat(d) for d in lake.partition_values(OBSERVATIONS))
-    months = sorted({(d.year, d.month) for d in days if last_day is None or d <= last_day})
-    for year, month in months:
-        first = date(year, month, 1)
-        last = date(year, month, calendar.monthrange(year, month)[1])
-        if last_day is not None:
-            last = min(last, last_day)
-        lead_in = first - timedelta(days=config.copy_lookback_days)  # a copy matches the router's earlier capture
-        rows = prepare(read_observations(lake, lead_in, last, columns=TRUST_COLUMNS))
-        marked = with_copies_marked(rows, open_weight_models, config)
+    days = [day for day in days if last_day is None or day <= last_day]
+    for at in range(0, len(days), GATHER_DAYS):
+        first, last = days[at], days[min(at + GATHER_DAYS, len(days)) - 1]
+        before = first - timedelta(days=1)
+        lookback = read_observations(lake, first - timedelta(days=config.copy_lookback_days), before,
+                                     sources=sorted(ROUTER_LIST_SOURCES), columns=TRUST_COLUMNS)  # fmt: skip
+        span = read_observations(lake, first, last, columns=TRUST_COLUMNS)
+        marked = with_copies_marked(prepare(pd.concat([lookback, span], ignore_index=True)), open_weight_models, config)
         yield marked[marked["snapshot_date"].ge(pd.Timestamp(first))]
 
 
