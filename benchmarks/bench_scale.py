@@ -43,7 +43,7 @@ import pandas as pd
 
 from benchmarks import synthetic
 from llmprices.analysis.monthly import MonthInputs, refit_month
-from llmprices.analysis.proxy import router_list_prices
+from llmprices.analysis.proxy import ROUTER_LIST_COLUMNS, ROUTER_SOURCE, router_list_prices
 from llmprices.analysis.spreads import provider_price_rows, spread_prices, spread_summary
 from llmprices.lake.compaction import compact_months, daily_files
 from llmprices.lake.query import connect
@@ -230,7 +230,8 @@ def step_trends(lake, meta: dict) -> dict:
         for value in lake.partition_values(PROVIDER_PRICES) if value.startswith(month)
     ]  # fmt: skip
     first = date.fromisoformat(f"{month}-01")
-    router = router_list_prices(read_observations(lake, first, date.fromisoformat(meta["last_day"])))
+    router = router_list_prices(read_observations(lake, first, date.fromisoformat(meta["last_day"]),
+                                                  sources=[ROUTER_SOURCE], columns=ROUTER_LIST_COLUMNS))  # fmt: skip
     inputs = MonthInputs(pd.concat(frames, ignore_index=True), router, earlier_months(lake, month))
     fit = refit_month(month, inputs, synthetic.catalog(meta["scale"]))
     for name, frame in fit.tables.items():

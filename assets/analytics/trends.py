@@ -16,7 +16,14 @@ from assets.keys import ANALYTICS_GROUP, COST_TRENDS, MODEL_CATALOG, PROVIDER_PR
 from assets.metadata import chart_md, rows_md
 from assets.partitions import MONTHLY_PARTITIONS
 from llmprices.analysis.monthly import MonthFit, MonthInputs, TrendSettings, refit_month
-from llmprices.analysis.proxy import first_market_size, has_independent_rows, router_list_prices, summarize_agreement
+from llmprices.analysis.proxy import (
+    ROUTER_LIST_COLUMNS,
+    ROUTER_SOURCE,
+    first_market_size,
+    has_independent_rows,
+    router_list_prices,
+    summarize_agreement,
+)
 from llmprices.analysis.spreads import SpreadConfig, spread_prices
 from llmprices.analysis.trends import SEED_ASSUMED_SIZES_B, TrendFit, monthly_model_prices
 from llmprices.lake.query import connect
@@ -171,12 +178,12 @@ def _month_inputs(lake: Lake, month: str, settings: TrendSettings, market_size: 
     first, last = _month_bounds(month)
     lead_in = first - timedelta(days=LEAD_IN_DAYS)
     prices = provider_prices_between(lake, lead_in, last)
-    observations = read_observations(lake, lead_in, last)
-    router = router_list_prices(observations)
+    router = router_list_prices(
+        read_observations(lake, lead_in, last, sources=[ROUTER_SOURCE], columns=ROUTER_LIST_COLUMNS)
+    )
     in_month = prices["snapshot_date"].between(first, last)
     if not in_month.any():
-        month_observations = observations[observations["snapshot_date"].between(first, last)]
-        _fail_without_prices(month, month_observations, settings)
+        _fail_without_prices(month, read_observations(lake, first, last), settings)
     sizes = market_size.get() if not in_month.any() else pd.Series(dtype=float)
     return MonthInputs(prices, router, _earlier_model_prices(lake, month), sizes)
 

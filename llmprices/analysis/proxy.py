@@ -23,7 +23,13 @@ ROUTER_PROXY = "router_proxy"
 PER_PROVIDER = "per_provider"
 
 
-def router_list_prices(observations: pd.DataFrame, router_source: str = "openrouter") -> pd.DataFrame:
+#: The router whose own list prices the proxy months, and the observation columns `router_list_prices` reads.
+ROUTER_SOURCE = "openrouter"
+ROUTER_LIST_COLUMNS = ["snapshot_date", "source", "provider", "model", "model_matched", "model_variant", "is_free",
+                       "input_usd_per_mtok", "output_usd_per_mtok", "blended_usd_per_mtok"]  # fmt: skip
+
+
+def router_list_prices(observations: pd.DataFrame, router_source: str = ROUTER_SOURCE) -> pd.DataFrame:
     """The router's own price per (day, model): its plain paid listing (no `:free`, `:nitro`, ... variant), the
     cheapest if several ids map to the model. Columns: snapshot_date, model, provider, source, input, output,
     blended (the `spread_prices` columns)."""
