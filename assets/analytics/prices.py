@@ -1,6 +1,7 @@
-"""Dagster assets of the prices analyses start from: the trust rules over every observation in the lake
-(`anomalies`: every flagged row with its reasons) and one reconciled price per provider, model, variant and day
-(`provider_prices`), computed together so the rules run once, with a WARN check on how often sources disagree.
+"""Dagster assets of the prices analyses start from: the trust rules over the run's observations, judged with the
+facts of every listing's history (`anomalies`: every flagged row with its reasons), and one reconciled price per
+provider, model, variant and day (`provider_prices`), computed together so the rules run once, with a WARN check
+on how often sources disagree.
 
 The rules compare rows across sources, providers and days: each run judges its days a month at a time, with the
 facts of every listing's whole history gathered from the lake (`llmprices.trust.history`), so re-materializing

@@ -8,9 +8,10 @@
 
 The rules (`FLAGS`; thresholds in `TrustConfig`, reasoning and one real example each in docs/trust-rules.md):
 `resale` (`sellers`, `copies`), `stale` (`stale`), `placeholder`, `unit_slip`, `outlier` (`prices`),
-`order_violation` (`order`). They compare rows across sources, providers and days, so the frame should hold
-all the history there is (the assets pass every observation in the lake): a flag may change when later days
-arrive (a jump that comes back, a source's newer statement of a deprecation).
+`order_violation` (`order`). They compare rows across sources, providers and days: the frame holds all the
+history there is, or some days of it (and their lead-in, `months.window_start`) with the facts of the rest
+(`history.ListingHistory`), which give the same flags. A flag may change when later days arrive (a jump that
+comes back, a source's newer statement of a deprecation).
 """
 
 from __future__ import annotations
