@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from itertools import groupby
 
 import dagster as dg
 
@@ -18,9 +17,3 @@ MONTHLY_PARTITIONS = dg.MonthlyPartitionsDefinition(start_date="2024-09-01", end
 def partition_days(context: dg.AssetExecutionContext) -> list[date]:
     """Every day a run covers: one for a daily run, the whole range for a single-run backfill."""
     return [date.fromisoformat(key) for key in context.partition_keys]
-
-
-def month_chunks(days: list[date]) -> list[list[date]]:
-    """The days a run covers, a calendar month at a time: what a ranged run holds in memory at once, so a backfill
-    of years reads no more at a time than a month's run does."""
-    return [list(chunk) for _, chunk in groupby(days, key=lambda day: (day.year, day.month))]

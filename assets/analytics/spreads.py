@@ -13,8 +13,9 @@ from assets.analytics.prices import PER_PROVIDER_SOURCES
 from assets.analytics.reads import provider_prices_between
 from assets.keys import ANALYTICS_GROUP, DAILY_SPREADS, PROVIDER_PRICES
 from assets.metadata import chart_md
-from assets.partitions import DAILY_PARTITIONS, month_chunks, partition_days
+from assets.partitions import DAILY_PARTITIONS, partition_days
 from llmprices.analysis.spreads import SpreadConfig, spread_prices, spread_summary
+from llmprices.lake.read import by_month
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import PROVIDER_PRICES as PROVIDER_PRICES_TABLE
 from llmprices.lake.tables import SPREADS
@@ -55,7 +56,7 @@ def daily_spreads(context: dg.AssetExecutionContext, config: SpreadsConfig) -> d
     lake = context.resources.lake.lake()
     days = partition_days(context)
     priced_days, stored_rows, latest, pending = set(), 0, None, []
-    for month in month_chunks(days):  # a month of provider prices in memory at a time, however long the range
+    for month in by_month(days):  # a month of provider prices in memory at a time, however long the range
         stored = provider_prices_between(lake, month[0], month[-1])
         stored_rows += len(stored)
         prices = spread_prices(stored, config.spread_config())

@@ -10,14 +10,13 @@ every row, so their memory grows with the listings (thousands) and not with the 
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterator
 from datetime import date
 
 import pandas as pd
 
 from llmprices.catalog.observed import OBSERVED_COLUMNS
-from llmprices.lake.read import read_observations
+from llmprices.lake.read import by_month, read_observations
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import OBSERVATIONS
 
@@ -74,8 +73,7 @@ def _merge_spans(spans: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
 
 
 def _months(lake: Lake, columns: list[str], last_day: date | None) -> Iterator[pd.DataFrame]:
-    """The observations' `columns`, a calendar month at a time, up to `last_day`."""
+    """The observations' `columns`, a calendar month of landed days at a time, up to `last_day`."""
     days = [date.fromisoformat(d) for d in lake.partition_values(OBSERVATIONS)]
-    for year, month in sorted({(d.year, d.month) for d in days if last_day is None or d <= last_day}):
-        last = date(year, month, calendar.monthrange(year, month)[1])
-        yield read_observations(lake, date(year, month, 1), min(last, last_day or last), columns=columns)
+    for month in by_month(day for day in days if last_day is None or day <= last_day):
+        yield read_observations(lake, month[0], month[-1], columns=columns)

@@ -6,8 +6,9 @@ string) and the same code reads a local folder or an object store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
+from itertools import groupby
 
 import pandas as pd
 import pyarrow as pa
@@ -56,3 +57,8 @@ def read_observations(
     """Observations of the given days (inclusive) and sources, with `snapshot_date` and `source` (or only
     `columns`)."""
     return read_day_source_table(lake, OBSERVATIONS, first_day, last_day, sources, columns)
+
+
+def by_month(days: Iterable[date]) -> list[list[date]]:
+    """The days, sorted, a calendar month at a time: how a long range is read without holding all of it."""
+    return [list(month) for _, month in groupby(sorted(days), key=lambda day: (day.year, day.month))]

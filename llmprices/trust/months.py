@@ -14,11 +14,10 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import groupby
 
 import pandas as pd
 
-from llmprices.lake.read import read_observations
+from llmprices.lake.read import by_month, read_observations
 from llmprices.lake.store import Lake
 from llmprices.lake.tables import OBSERVATIONS
 from llmprices.trust.config import TrustConfig
@@ -47,8 +46,7 @@ def judged_months(
         source: sorted(lake.days_with_rows(OBSERVATIONS, source))
         for source in lake.sources_with_partitions(OBSERVATIONS)
     }
-    for _, month in groupby(sorted(days), key=lambda day: (day.year, day.month)):
-        month_days = list(month)
+    for month_days in by_month(days):
         first, last = month_days[0], month_days[-1]
         window = read_observations(lake, window_start(first, captures, config), last)
         flagged = flag_observations(window, catalog, config, history=history)
